@@ -1,0 +1,1 @@
+"""Database location (embedded or DATABASE_URL) and the migration runner."""

@@ -1,0 +1,277 @@
+-- Bronze layer: cases, the four raw-response tables, the transformation error log, the
+-- value parsers every trigger shares, and the promotion machinery.
+--
+-- Rules this file enforces for every source:
+--   * the raw payload always commits: promotion runs per case inside its own
+--     sub-transaction, and a failure becomes a row in transformation_errors;
+--   * the same payload twice is stored once (a repeat of the latest payload for the case is
+--     skipped), so re-ingestion changes nothing in any layer;
+--   * two sessions ingesting one case are serialised by a transaction advisory lock.
+
+-- ---------------------------------------------------------------------------------------
+-- Cases: one identity from bronze to gold, the upstream (Logiqs) case id, a string of digits.
+CREATE TABLE IF NOT EXISTS public.cases (
+    case_id     text PRIMARY KEY,
+    case_number text,
+    client_name text,
+    status_code text NOT NULL DEFAULT 'NEW',
+    created_at  timestamptz NOT NULL DEFAULT now(),
+    updated_at  timestamptz NOT NULL DEFAULT now(),
+    CONSTRAINT cases_case_id_digits CHECK (case_id ~ '^[0-9]{1,12}$')
+);
+
+CREATE OR REPLACE FUNCTION public.ensure_case(p_case_id text)
+RETURNS text LANGUAGE sql AS $$
+    INSERT INTO public.cases (case_id) VALUES (p_case_id) ON CONFLICT (case_id) DO NOTHING;
+    SELECT p_case_id;
+$$;
+
+-- ---------------------------------------------------------------------------------------
+-- Transformation errors: what could not be promoted, never silently dropped.
+CREATE TABLE IF NOT EXISTS public.transformation_errors (
+    id          bigserial PRIMARY KEY,
+    layer       text NOT NULL CONSTRAINT transformation_errors_layer_check CHECK (layer IN ('silver', 'gold')),
+    table_name  text NOT NULL,
+    bronze_id   uuid,
+    case_id     text,
+    sqlstate    text,
+    message     text NOT NULL,
+    context     text,
+    created_at  timestamptz NOT NULL DEFAULT now()
+);
+CREATE INDEX IF NOT EXISTS transformation_errors_case_idx ON public.transformation_errors (case_id, created_at DESC);
+
+CREATE OR REPLACE FUNCTION public.record_transformation_error(
+    p_layer text, p_table text, p_bronze_id uuid, p_case_id text, p_sqlstate text, p_message text,
+    p_context text DEFAULT NULL)
+RETURNS void LANGUAGE sql AS $$
+    INSERT INTO public.transformation_errors (layer, table_name, bronze_id, case_id, sqlstate, message, context)
+    VALUES (p_layer, p_table, p_bronze_id, p_case_id, p_sqlstate, p_message, p_context);
+$$;
+
+-- ---------------------------------------------------------------------------------------
+-- Value parsers. They never raise: an unreadable value becomes NULL.
+
+-- A JSON scalar as trimmed text; JSON null, '' and containers give NULL.
+CREATE OR REPLACE FUNCTION public.md_text(v jsonb)
+RETURNS text LANGUAGE sql IMMUTABLE PARALLEL SAFE AS $$
+    SELECT CASE jsonb_typeof(v)
+        WHEN 'string'  THEN nullif(btrim(v #>> '{}'), '')
+        WHEN 'number'  THEN v #>> '{}'
+        WHEN 'boolean' THEN v #>> '{}'
+    END;
+$$;
+
+-- The first key (or dotted path, e.g. 'Issuer.Name') of obj with a non-empty value.
+CREATE OR REPLACE FUNCTION public.md_pick(obj jsonb, keys text[])
+RETURNS jsonb LANGUAGE sql IMMUTABLE PARALLEL SAFE AS $$
+    SELECT value
+    FROM unnest(keys) WITH ORDINALITY AS k(key, ord)
+    CROSS JOIN LATERAL (SELECT CASE WHEN jsonb_typeof(obj) = 'object'
+                                    THEN obj #> string_to_array(k.key, '.') END AS value) AS picked
+    WHERE value IS NOT NULL
+      AND jsonb_typeof(value) <> 'null'
+      AND NOT (jsonb_typeof(value) = 'string' AND btrim(value #>> '{}') = '')
+    ORDER BY ord
+    LIMIT 1;
+$$;
+
+-- Money and other numbers: 1234.5, "1234.5", "$1,234.56", "(500.00)" (= -500), "-$20", " 12 ".
+CREATE OR REPLACE FUNCTION public.md_numeric(v jsonb)
+RETURNS numeric LANGUAGE sql IMMUTABLE PARALLEL SAFE AS $$
+    SELECT CASE
+        WHEN jsonb_typeof(v) = 'number' THEN (v #>> '{}')::numeric
+        WHEN jsonb_typeof(v) = 'string' THEN (
+            SELECT CASE
+                WHEN s ~ '^\(-?[0-9]+(\.[0-9]+)?\)$' THEN -(btrim(s, '()'))::numeric
+                WHEN s ~ '^-?[0-9]+(\.[0-9]+)?$' THEN s::numeric
+                WHEN s ~ '^-?\.[0-9]+$' THEN replace(s, '.', '0.')::numeric
+            END
+            FROM (SELECT regexp_replace(v #>> '{}', '[\s$,]', '', 'g') AS s) AS cleaned)
+    END;
+$$;
+
+-- Dates: ISO (with or without a time), MM-DD-YYYY, MM/DD/YYYY, YYYYMMDD. Impossible dates give NULL.
+CREATE OR REPLACE FUNCTION public.md_date(v jsonb)
+RETURNS date LANGUAGE sql IMMUTABLE PARALLEL SAFE AS $$
+    SELECT CASE
+        WHEN y BETWEEN 1900 AND 2200 AND m BETWEEN 1 AND 12
+             AND d BETWEEN 1 AND extract(day FROM make_date(y, m, 1) + interval '1 month - 1 day')
+        THEN make_date(y, m, d)
+    END
+    FROM (
+        SELECT CASE
+                   WHEN s ~ '^\d{4}-\d{1,2}-\d{1,2}' THEN split_part(s, '-', 1)::int
+                   WHEN s ~ '^\d{1,2}[-/]\d{1,2}[-/]\d{4}$' THEN right(s, 4)::int
+                   WHEN s ~ '^\d{8}$' THEN left(s, 4)::int
+               END AS y,
+               CASE
+                   WHEN s ~ '^\d{4}-\d{1,2}-\d{1,2}' THEN split_part(s, '-', 2)::int
+                   WHEN s ~ '^\d{1,2}[-/]\d{1,2}[-/]\d{4}$' THEN (regexp_split_to_array(s, '[-/]'))[1]::int
+                   WHEN s ~ '^\d{8}$' THEN substr(s, 5, 2)::int
+               END AS m,
+               CASE
+                   WHEN s ~ '^\d{4}-\d{1,2}-\d{1,2}' THEN substring(split_part(s, '-', 3) FROM '^\d+')::int
+                   WHEN s ~ '^\d{1,2}[-/]\d{1,2}[-/]\d{4}$' THEN (regexp_split_to_array(s, '[-/]'))[2]::int
+                   WHEN s ~ '^\d{8}$' THEN substr(s, 7, 2)::int
+               END AS d
+        FROM (SELECT public.md_text(v) AS s) AS raw
+    ) AS parts;
+$$;
+
+-- Tax years: 2023, "2023", "Tax Year 2023", "TY2023", "12/31/2023". "Unknown" gives NULL.
+CREATE OR REPLACE FUNCTION public.md_year(v jsonb)
+RETURNS integer LANGUAGE sql IMMUTABLE PARALLEL SAFE AS $$
+    SELECT CASE
+        WHEN y BETWEEN 1950 AND 2100 THEN y
+    END
+    FROM (SELECT CASE
+                     WHEN jsonb_typeof(v) = 'number' AND (v #>> '{}') ~ '^\d{4}(\.0+)?$'
+                         THEN floor((v #>> '{}')::numeric)::int
+                     WHEN jsonb_typeof(v) = 'string'
+                         THEN substring(v #>> '{}' FROM '(?:^|\D)((?:19|20)\d{2})(?:\D|$)')::int
+                 END AS y) AS parsed;
+$$;
+
+-- Booleans: true/false, "true", "YES"/"NO", "Y"/"N", "1"/"0", "Filed"/"Unfiled"/"Not filed".
+CREATE OR REPLACE FUNCTION public.md_bool(v jsonb)
+RETURNS boolean LANGUAGE sql IMMUTABLE PARALLEL SAFE AS $$
+    SELECT CASE
+        WHEN jsonb_typeof(v) = 'boolean' THEN (v #>> '{}')::boolean
+        WHEN jsonb_typeof(v) = 'number' THEN (v #>> '{}')::numeric <> 0
+        WHEN lower(public.md_text(v)) IN ('true', 't', 'yes', 'y', '1', 'filed', 'on') THEN true
+        WHEN lower(public.md_text(v)) IN ('false', 'f', 'no', 'n', '0', 'unfiled', 'not filed', 'off') THEN false
+    END;
+$$;
+
+-- ---------------------------------------------------------------------------------------
+-- Bronze tables: the payload exactly as received, append-only history.
+DO $$
+DECLARE
+    src text;
+BEGIN
+    FOREACH src IN ARRAY ARRAY['at', 'wi', 'trt', 'interview'] LOOP
+        EXECUTE format($f$
+            CREATE TABLE IF NOT EXISTS public.%1$I (
+                bronze_id      uuid PRIMARY KEY DEFAULT gen_random_uuid(),
+                case_id        text NOT NULL REFERENCES public.cases (case_id) ON DELETE CASCADE,
+                raw_response   jsonb NOT NULL,
+                api_source     text NOT NULL DEFAULT %2$L,
+                api_endpoint   text,
+                payload_hash   text NOT NULL,
+                dagster_run_id text,
+                inserted_at    timestamptz NOT NULL DEFAULT now()
+            )$f$, 'bronze_' || src || '_raw', CASE src WHEN 'interview' THEN 'casehelper' ELSE 'tiparser' END);
+        EXECUTE format('CREATE INDEX IF NOT EXISTS %I ON public.%I (case_id, inserted_at DESC)',
+                       'bronze_' || src || '_raw_case_idx', 'bronze_' || src || '_raw');
+    END LOOP;
+END
+$$;
+
+-- BEFORE INSERT: make sure the case exists, hash the payload, and skip a payload identical
+-- to the case's latest one. The advisory lock serialises concurrent ingestion of a case
+-- until the transaction ends, so the second session sees the first one's rows.
+CREATE OR REPLACE FUNCTION public.trg_bronze_before_insert()
+RETURNS trigger LANGUAGE plpgsql AS $$
+DECLARE
+    latest_hash text;
+BEGIN
+    IF NEW.case_id IS NULL OR NEW.case_id !~ '^[0-9]{1,12}$' THEN
+        RAISE EXCEPTION 'case_id must be 1 to 12 digits, got %', coalesce(quote_literal(NEW.case_id), 'NULL')
+            USING ERRCODE = 'check_violation';
+    END IF;
+    PERFORM pg_advisory_xact_lock(hashtext(TG_TABLE_NAME), hashtext(NEW.case_id));
+    PERFORM public.ensure_case(NEW.case_id);
+    NEW.payload_hash := encode(sha256(convert_to(NEW.raw_response::text, 'UTF8')), 'hex');
+    EXECUTE format('SELECT payload_hash FROM public.%I WHERE case_id = $1
+                    ORDER BY inserted_at DESC, bronze_id DESC LIMIT 1', TG_TABLE_NAME)
+        INTO latest_hash USING NEW.case_id;
+    IF latest_hash = NEW.payload_hash THEN
+        RETURN NULL;  -- already have exactly this payload as the case's current state
+    END IF;
+    RETURN NEW;
+END
+$$;
+
+-- One source's promotion for one bronze row, isolated: a failure is recorded, never raised.
+-- Each source provides silver_load_<source>(bronze_id uuid), which replaces everything that
+-- case's silver rows derived from that source hold, from that bronze row.
+CREATE OR REPLACE FUNCTION public.promote_bronze_row(p_source text, p_bronze_id uuid, p_case_id text)
+RETURNS boolean LANGUAGE plpgsql AS $$
+DECLARE
+    err_state text;
+    err_message text;
+    err_context text;
+BEGIN
+    BEGIN
+        EXECUTE format('SELECT public.%I($1)', 'silver_load_' || p_source) USING p_bronze_id;
+        RETURN true;
+    EXCEPTION WHEN OTHERS THEN
+        GET STACKED DIAGNOSTICS err_state = RETURNED_SQLSTATE, err_message = MESSAGE_TEXT,
+                                err_context = PG_EXCEPTION_CONTEXT;
+        PERFORM public.record_transformation_error('silver', 'bronze_' || p_source || '_raw', p_bronze_id,
+                                                   p_case_id, err_state, err_message, err_context);
+        RETURN false;
+    END;
+END
+$$;
+
+-- AFTER INSERT, once per statement: promote the newest row of each case in the batch.
+CREATE OR REPLACE FUNCTION public.trg_bronze_promote()
+RETURNS trigger LANGUAGE plpgsql AS $$
+DECLARE
+    row_to_promote record;
+BEGIN
+    FOR row_to_promote IN
+        SELECT DISTINCT ON (case_id) bronze_id, case_id
+        FROM new_rows
+        ORDER BY case_id, inserted_at DESC, bronze_id DESC
+    LOOP
+        PERFORM public.promote_bronze_row(TG_ARGV[0], row_to_promote.bronze_id, row_to_promote.case_id);
+    END LOOP;
+    RETURN NULL;
+END
+$$;
+
+DO $$
+DECLARE
+    src text;
+    tbl text;
+BEGIN
+    FOREACH src IN ARRAY ARRAY['at', 'wi', 'trt', 'interview'] LOOP
+        tbl := 'bronze_' || src || '_raw';
+        EXECUTE format('DROP TRIGGER IF EXISTS %I ON public.%I', 'trg_' || tbl || '_before_insert', tbl);
+        EXECUTE format('CREATE TRIGGER %I BEFORE INSERT ON public.%I
+                        FOR EACH ROW EXECUTE FUNCTION public.trg_bronze_before_insert()',
+                       'trg_' || tbl || '_before_insert', tbl);
+        EXECUTE format('DROP TRIGGER IF EXISTS %I ON public.%I', 'trg_' || tbl || '_promote', tbl);
+        EXECUTE format('CREATE TRIGGER %I AFTER INSERT ON public.%I REFERENCING NEW TABLE AS new_rows
+                        FOR EACH STATEMENT EXECUTE FUNCTION public.trg_bronze_promote(%L)',
+                       'trg_' || tbl || '_promote', tbl, src);
+    END LOOP;
+END
+$$;
+
+-- Rebuild silver (and through its triggers, gold) from the latest bronze row of each source,
+-- for one case or for all. For when a rule changes. Returns one row per source and case.
+CREATE OR REPLACE FUNCTION public.rebuild_from_bronze(p_case_id text DEFAULT NULL)
+RETURNS TABLE (source text, case_id text, bronze_id uuid, ok boolean)
+LANGUAGE plpgsql AS $$
+DECLARE
+    src text;
+BEGIN
+    FOREACH src IN ARRAY ARRAY['at', 'wi', 'trt', 'interview'] LOOP
+        FOR case_id, bronze_id IN
+            EXECUTE format('SELECT DISTINCT ON (case_id) case_id, bronze_id FROM public.%I
+                            WHERE $1 IS NULL OR case_id = $1
+                            ORDER BY case_id, inserted_at DESC, bronze_id DESC', 'bronze_' || src || '_raw')
+            USING p_case_id
+        LOOP
+            PERFORM pg_advisory_xact_lock(hashtext('bronze_' || src || '_raw'), hashtext(case_id));
+            source := src;
+            ok := public.promote_bronze_row(src, bronze_id, case_id);
+            RETURN NEXT;
+        END LOOP;
+    END LOOP;
+END
+$$;

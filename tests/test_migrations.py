@@ -1,0 +1,92 @@
+"""The migration runner against a real Postgres: order, once only, checksum refusal, and a
+failing file rolling back alone."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import psycopg
+import pytest
+
+from backend.app.db.migrate import MIGRATIONS_DIR, MigrationError, apply_migrations, discover
+
+
+def _write(directory: Path, name: str, body: str) -> None:
+    (directory / name).write_text(body, encoding="utf-8")
+
+
+def _tables(url: str) -> set[str]:
+    with psycopg.connect(url) as conn:
+        rows = conn.execute("SELECT tablename FROM pg_tables WHERE schemaname = 'public'").fetchall()
+    return {name for (name,) in rows}
+
+
+def test_applies_in_numeric_order_not_name_order(tmp_path, create_database):
+    # 10 sorts before 9 as text; the runner must go by number (9 creates what 10 alters).
+    _write(tmp_path, "9_create.sql", "CREATE TABLE t (a int);")
+    _write(tmp_path, "10_alter.sql", "ALTER TABLE t ADD COLUMN b int;")
+    url = create_database("mig")
+    assert apply_migrations(url, tmp_path, log=lambda _m: None) == ["9_create.sql", "10_alter.sql"]
+    with psycopg.connect(url) as conn:
+        cols = conn.execute("SELECT column_name FROM information_schema.columns WHERE table_name='t'").fetchall()
+    assert {c for (c,) in cols} == {"a", "b"}
+
+
+def test_each_file_runs_once(tmp_path, create_database):
+    _write(tmp_path, "001_a.sql", "CREATE TABLE once_only (a int); INSERT INTO once_only VALUES (1);")
+    url = create_database("mig")
+    assert apply_migrations(url, tmp_path, log=lambda _m: None) == ["001_a.sql"]
+    assert apply_migrations(url, tmp_path, log=lambda _m: None) == []
+    with psycopg.connect(url) as conn:
+        assert conn.execute("SELECT count(*) FROM once_only").fetchone() == (1,)
+        ledger = conn.execute("SELECT version, name, length(checksum) FROM medallion_meta.schema_migrations").fetchall()
+    assert ledger == [(1, "001_a.sql", 64)]
+
+
+def test_changed_applied_file_is_refused_with_advice(tmp_path, create_database):
+    _write(tmp_path, "001_a.sql", "CREATE TABLE a (x int);")
+    url = create_database("mig")
+    apply_migrations(url, tmp_path, log=lambda _m: None)
+    _write(tmp_path, "001_a.sql", "CREATE TABLE a (x int, y int);")
+    _write(tmp_path, "002_b.sql", "CREATE TABLE b (x int);")
+    with pytest.raises(MigrationError) as refused:
+        apply_migrations(url, tmp_path, log=lambda _m: None)
+    assert "001_a.sql changed after it was applied" in str(refused.value)
+    assert "new numbered file" in str(refused.value)
+    assert "b" not in _tables(url)  # nothing after the refusal ran
+
+
+def test_failing_file_rolls_back_alone(tmp_path, create_database):
+    _write(tmp_path, "001_ok.sql", "CREATE TABLE good (x int);")
+    _write(tmp_path, "002_bad.sql", "CREATE TABLE half (x int); SELECT 1/0;")
+    _write(tmp_path, "003_later.sql", "CREATE TABLE later (x int);")
+    url = create_database("mig")
+    with pytest.raises(MigrationError, match="002_bad.sql failed and was rolled back"):
+        apply_migrations(url, tmp_path, log=lambda _m: None)
+    assert _tables(url) == {"good"}  # 001 kept, 002 rolled back entirely, 003 not attempted
+    with psycopg.connect(url) as conn:
+        assert conn.execute("SELECT name FROM medallion_meta.schema_migrations").fetchall() == [("001_ok.sql",)]
+    # Fixing the broken file lets the run continue from where it stopped.
+    _write(tmp_path, "002_bad.sql", "CREATE TABLE half (x int);")
+    assert apply_migrations(url, tmp_path, log=lambda _m: None) == ["002_bad.sql", "003_later.sql"]
+
+
+def test_badly_named_and_duplicate_numbers_are_refused(tmp_path):
+    _write(tmp_path, "001_a.sql", "")
+    _write(tmp_path, "01_b.sql", "")
+    with pytest.raises(MigrationError, match="share number 1"):
+        discover(tmp_path)
+    other = tmp_path / "other"
+    other.mkdir()
+    _write(other, "create_things.sql", "")
+    with pytest.raises(MigrationError, match="<digits>_<name>.sql"):
+        discover(other)
+
+
+def test_project_migrations_apply_twice_cleanly(create_database):
+    """The real files: apply on an empty database, then again (no-op)."""
+    url = create_database("mig")
+    applied = apply_migrations(url, log=lambda _m: None)
+    assert applied == [m.name for m in discover(MIGRATIONS_DIR)]
+    assert apply_migrations(url, log=lambda _m: None) == []
+    assert {"cases", "bronze_at_raw", "bronze_wi_raw", "bronze_trt_raw", "bronze_interview_raw"} <= _tables(url)
