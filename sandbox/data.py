@@ -472,7 +472,7 @@ def _record(year: int | str, txs: list[dict[str, Any]], *, status: str, owner: s
             processing: str | None = None) -> dict[str, Any]:
     txs = sorted(txs, key=lambda t: (t["date"], t["code"]))
     balance = _money(sum(t["amount"] for t in txs))
-    interest, penalty = accrued if balance > 0 else (0.0, 0.0)
+    interest, penalty = (_money(accrued[0]), _money(accrued[1])) if balance > 0 else (0.0, 0.0)
     fig = figures or {}
     yy = int(year) % 100
     filed = [t for t in txs if t["code"] == "150"]
@@ -480,8 +480,8 @@ def _record(year: int | str, txs: list[dict[str, Any]], *, status: str, owner: s
     return {
         "tax_year": str(year),
         "account_balance": balance,
-        "accrued_interest": _money(interest),
-        "accrued_penalty": _money(penalty),
+        "accrued_interest": interest,
+        "accrued_penalty": penalty,
         "total_balance": _money(balance + interest + penalty),
         "adjusted_gross_income": fig.get("agi", 0.0),
         "taxable_income": fig.get("taxable", 0.0),
