@@ -42,21 +42,35 @@ class Sandbox:
     env: dict[str, str] = field(default_factory=dict)
     pids: tuple[int, ...] = ()
 
+    _admin: httpx.Client | None = field(default=None, repr=False)
+
+    @property
+    def admin(self) -> httpx.Client:
+        """One reused client for the /__sandbox__/ admin calls (no new connection per call)."""
+        if self._admin is None:
+            self._admin = httpx.Client(timeout=5)
+        return self._admin
+
     def reset(self) -> None:
         """Clear call counters and sessions on both services."""
         for url in (self.tiparser_url, self.casehelper_url):
-            httpx.post(f"{url}/__sandbox__/reset", timeout=5).raise_for_status()
+            self.admin.post(f"{url}/__sandbox__/reset").raise_for_status()
 
     def calls(self, service: str = "tiparser") -> dict:
         """{case_id: {endpoint: count}} of one service ("tiparser" or "casehelper")."""
         url = self.tiparser_url if service == "tiparser" else self.casehelper_url
-        response = httpx.get(f"{url}/__sandbox__/calls", timeout=5)
+        response = self.admin.get(f"{url}/__sandbox__/calls")
         response.raise_for_status()
         return response.json()["calls"]
 
     def expire_sessions(self) -> None:
+        """Expire every CaseHelper session (and TiParser's own login)."""
         for url in (self.tiparser_url, self.casehelper_url):
-            httpx.post(f"{url}/__sandbox__/expire-sessions", timeout=5).raise_for_status()
+            self.admin.post(f"{url}/__sandbox__/expire-sessions").raise_for_status()
+
+    def close(self) -> None:
+        if self._admin is not None:
+            self._admin.close()
 
 
 def free_port() -> int:
@@ -112,7 +126,7 @@ def start_sandbox(env: dict[str, str] | None = None) -> Iterator[Sandbox]:
                 urls[service + "_log"] = str(log)
             for service, proc in zip(("tiparser", "casehelper"), procs, strict=True):
                 _wait_healthy(urls[service], proc, Path(urls[service + "_log"]))
-            yield Sandbox(
+            sb = Sandbox(
                 tiparser_url=urls["tiparser"],
                 casehelper_url=urls["casehelper"],
                 tiparser_api_key=env.get("SANDBOX_TIPARSER_API_KEY", "sandbox-tiparser-key"),
@@ -123,6 +137,10 @@ def start_sandbox(env: dict[str, str] | None = None) -> Iterator[Sandbox]:
                 env=env,
                 pids=tuple(p.pid for p in procs),
             )
+            try:
+                yield sb
+            finally:
+                sb.close()
         finally:
             for proc in procs:
                 _stop(proc)
