@@ -186,7 +186,7 @@ def main() -> int:
             say(f"Port(s) already in use: {', '.join(busy)}. Is another `make run` still up? Stop it first.")
             return 1
 
-        say("Starting Postgres" + (" (DATABASE_URL)" if settings.database_url else " (embedded, var/pg)") + " ...")
+        say("Starting Postgres " + ("(DATABASE_URL)" if settings.database_url else f"(embedded, {settings.embedded_pg_dir})") + " ...")
         database_url = resolve_database_url(settings)
         dagster_pg_url = os.environ.get("DAGSTER_POSTGRES_URL") or (
             database_url if settings.database_url
@@ -212,7 +212,7 @@ def main() -> int:
             f"  Dagster UI     http://{settings.dagster_host}:{settings.dagster_port}\n"
             f"  TiParser       {settings.tiparser_base_url}\n"
             f"  CaseHelper     {settings.casehelper_base_url}\n"
-            f"  Database       {'DATABASE_URL' if settings.database_url else 'embedded Postgres in var/pg'}\n"
+            f"  Database       {'DATABASE_URL' if settings.database_url else settings.embedded_pg_dir}\n"
             f"  Logs           {LOG_DIR}\n"
             f"\nDevelopment token (12 h):\n  export TOKEN={token}\n"
             f"  curl -H \"Authorization: Bearer $TOKEN\" http://{settings.host}:{settings.port}/api/cases\n"

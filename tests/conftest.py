@@ -16,7 +16,7 @@ from backend.app.config import VAR_DIR
 from backend.app.db import embedded
 from backend.app.db.migrate import apply_migrations
 
-pytest_plugins = ["tests.sandbox_fixtures"] if (Path(__file__).parent / "sandbox_fixtures.py").exists() else []
+pytest_plugins = ["tests.sandbox_fixtures"]
 
 
 @pytest.fixture(scope="session")

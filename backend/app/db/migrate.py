@@ -37,11 +37,11 @@ class MigrationError(RuntimeError):
 class Migration:
     version: int
     name: str
-    path: Path
+    sql: bytes  # read once, so what runs is exactly what the checksum describes
 
     @property
     def checksum(self) -> str:
-        return hashlib.sha256(self.path.read_bytes()).hexdigest()
+        return hashlib.sha256(self.sql).hexdigest()
 
 
 def discover(directory: Path = MIGRATIONS_DIR) -> list[Migration]:
@@ -53,7 +53,7 @@ def discover(directory: Path = MIGRATIONS_DIR) -> list[Migration]:
         version = int(match.group(1))
         if version in migrations:
             raise MigrationError(f"{path.name} and {migrations[version].name} share number {version}")
-        migrations[version] = Migration(version, path.name, path)
+        migrations[version] = Migration(version, path.name, path.read_bytes())
     return [migrations[v] for v in sorted(migrations)]
 
 
@@ -95,7 +95,7 @@ def apply_migrations(database_url: str, directory: Path = MIGRATIONS_DIR, *, log
                     continue
                 try:
                     with conn.transaction():
-                        conn.execute(migration.path.read_text(encoding="utf-8"))
+                        conn.execute(migration.sql.decode("utf-8"))
                         conn.execute(
                             "INSERT INTO medallion_meta.schema_migrations (version, name, checksum)"
                             " VALUES (%s, %s, %s)",
