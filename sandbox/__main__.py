@@ -20,8 +20,13 @@ def main(argv: list[str] | None = None) -> None:
         from sandbox.tiparser_app import create_app
     else:
         from sandbox.casehelper_app import create_app
-    uvicorn.run(create_app(), host=args.host, port=args.port or DEFAULT_PORTS[args.service],
-                log_level=args.log_level, timeout_graceful_shutdown=1)  # don't wait out "slow" calls
+    uvicorn.run(
+        create_app(),
+        host=args.host,
+        port=args.port or DEFAULT_PORTS[args.service],
+        log_level=args.log_level,
+        timeout_graceful_shutdown=1,
+    )  # don't wait out "slow" calls
 
 
 if __name__ == "__main__":

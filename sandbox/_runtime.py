@@ -14,7 +14,9 @@ from sandbox.data import CaseBehaviour
 from sandbox.settings import Settings
 
 # Invalid JSON served by the "malformed" fault: looks like the start of a real body.
-MALFORMED_BODY = b'{"at_records": [{"tax_year": "2021", "account_balance": 4210.55,, "transactions": [{"code": 150'
+MALFORMED_BODY = (
+    b'{"at_records": [{"tax_year": "2021", "account_balance": 4210.55,, "transactions": [{"code": 150'
+)
 
 
 class Runtime:

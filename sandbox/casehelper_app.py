@@ -70,18 +70,25 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         if not isinstance(creds, dict):
             return error(400, "Missing credentials")
         app_type = creds.get("appType")
-        if (creds.get("username"), creds.get("password")) != (settings.casehelper_username,
-                                                               settings.casehelper_password) or (
-                app_type is not None and app_type != settings.casehelper_app_type):
+        if (creds.get("username"), creds.get("password")) != (
+            settings.casehelper_username,
+            settings.casehelper_password,
+        ) or (app_type is not None and app_type != settings.casehelper_app_type):
             return error(401, "Invalid credentials")
         token = secrets.token_urlsafe(24)
         sessions[token] = time.monotonic() + settings.session_ttl_seconds
         # Clients take the cookies from the JSON body (variant A) or from Set-Cookie (variant B).
         # The empty one is deliberate: real clients must skip empty values when building Cookie.
         cookies = {SESSION_COOKIE: token, "casehelper_user": creds["username"], "remember_me": ""}
-        response = JSONResponse({"success": True, "message": "Login successful", "cookies": cookies,
-                                 "user": {"username": creds["username"], "appType": settings.casehelper_app_type},
-                                 "expiresIn": settings.session_ttl_seconds})
+        response = JSONResponse(
+            {
+                "success": True,
+                "message": "Login successful",
+                "cookies": cookies,
+                "user": {"username": creds["username"], "appType": settings.casehelper_app_type},
+                "expiresIn": settings.session_ttl_seconds,
+            }
+        )
         for name, value in cookies.items():
             if value:
                 response.set_cookie(name, value, httponly=True, max_age=int(settings.session_ttl_seconds))
@@ -101,9 +108,15 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         entries = []
         for kind in ("at", "wi"):
             for f in data.transcript_files(case_id, kind):
-                entries.append({"file_name": f["filename"], "case_document_id": f["case_document_id"],
-                                "document_type": kind.upper(), "owner": f["owner"],
-                                "content_type": "application/pdf"})
+                entries.append(
+                    {
+                        "file_name": f["filename"],
+                        "case_document_id": f["case_document_id"],
+                        "document_type": kind.upper(),
+                        "owner": f["owner"],
+                        "content_type": "application/pdf",
+                    }
+                )
         return entries
 
     @app.get("/v2/blobs/{case_id}/walk")
@@ -128,8 +141,11 @@ def create_app(settings: Settings | None = None) -> FastAPI:
             raw = data.pdf_bytes(case_id, kind, doc_id)
             if raw:
                 name = entry.get("file_name") or f"{kind.upper()}_{case_id}_{doc_id}.pdf"
-                return Response(raw, media_type="application/pdf",
-                                headers={"Content-Disposition": f'attachment; filename="{name}"'})
+                return Response(
+                    raw,
+                    media_type="application/pdf",
+                    headers={"Content-Disposition": f'attachment; filename="{name}"'},
+                )
         return error(404, "PDF file not found or empty")
 
     return app

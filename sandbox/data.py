@@ -42,84 +42,196 @@ class CaseBehaviour:
 DEMO_CASE = "1295022"
 
 _ROWS = [
-    CaseBehaviour(DEMO_CASE, "demo", "Main demo case: full AT 2018-2023 (150/290/300, 610/670/806, "
-                  "160/166/276/196, IA pending->established, lien, offset 826/706), W&I with many forms "
-                  "incl. SE (1099-NEC/1099-K), interview present, TRT 404 (as the real service did).",
-                  trt=False),
+    CaseBehaviour(
+        DEMO_CASE,
+        "demo",
+        "Main demo case: full AT 2018-2023 (150/290/300, 610/670/806, "
+        "160/166/276/196, IA pending->established, lien, offset 826/706), W&I with many forms "
+        "incl. SE (1099-NEC/1099-K), interview present, TRT 404 (as the real service did).",
+        trt=False,
+    ),
     CaseBehaviour("1000001", "normal-trt", "Normal case with a TRT.", trt=True),
     CaseBehaviour("1000002", "normal-no-trt", "Normal case, TRT 404.", trt=False),
     # --- CSED scenarios: the focus tax year carries the events; other years are paid in full.
-    CaseBehaviour("2000001", "csed-multi-assessment", trt=True, csed_scenario="multi_assessment",
-                  expected="TY2017: TC150 2018-04-16 -> CSED 2028-04-16; TC290 2020-06-08 -> CSED "
-                           "2030-06-08. Module CSED (latest) 2030-06-08, earliest 2028-04-16."),
-    CaseBehaviour("2000002", "csed-ia-rejected", csed_scenario="ia_rejected",
-                  expected="TY2018: TC150 2019-04-15, base 2029-04-15; IA pending TC971 AC043 2021-03-01 "
-                           "-> TC972 AC043 2021-05-10 = 71 days (no +30) -> CSED 2029-06-25."),
-    CaseBehaviour("2000003", "csed-oic-rejected", csed_scenario="oic_rejected",
-                  expected="TY2017: TC150 2018-05-21, base 2028-05-21; OIC TC480 2022-02-14 -> TC481 "
-                           "2022-09-26 + 30 d = 2022-10-26, 255 days -> CSED 2029-01-31."),
-    CaseBehaviour("2000004", "csed-oic-withdrawn", csed_scenario="oic_withdrawn",
-                  expected="TY2017: TC150 2018-05-21, base 2028-05-21; OIC TC480 2022-02-14 -> TC482 "
-                           "2022-07-18 (no +30) = 155 days -> CSED 2028-10-23."),
-    CaseBehaviour("2000005", "csed-bankruptcy-closed", csed_scenario="bankruptcy_closed",
-                  expected="TY2018: TC150 2019-06-03, base 2029-06-03; TC520 cc65 2021-08-09 -> TC521 "
-                           "2022-01-18 + 6 months = 2022-07-18, 344 days -> CSED 2030-05-13."),
-    CaseBehaviour("2000006", "csed-bankruptcy-open", csed_scenario="bankruptcy_open",
-                  expected="TY2018: TC150 2019-06-03, base 2029-06-03; TC520 cc65 2023-03-06, no TC521 "
-                           "-> CSED NULL, status suspended_open."),
-    CaseBehaviour("2000007", "csed-cdp-hearing", csed_scenario="cdp",
-                  expected="TY2017: TC150 2018-04-17, base 2028-04-17; TC971 AC069 2022-03-21 (levy notice, "
-                           "no toll); TC520 cc76 2022-05-02 -> TC521 2022-11-14 = 197 days -> CSED "
-                           "2028-10-31 (90-day floor 2023-02-12 does not bind)."),
-    CaseBehaviour("2000008", "csed-overlapping", csed_scenario="overlapping",
-                  expected="TY2017: TC150 2018-04-16, base 2028-04-16; OIC TC480 2021-01-11 -> TC481 "
-                           "2021-06-14 + 30 d = 2021-07-14 and IA pending TC971 AC043 2021-06-01 -> TC972 "
-                           "AC043 2021-09-20 overlap: union [2021-01-11, 2021-09-20] = 253 days (concurrent, "
-                           "not 185 + 112) -> CSED 2028-12-25."),
-    CaseBehaviour("2000009", "csed-leap-day", csed_scenario="leap_day",
-                  expected="TY2015: TC150 2016-02-29 -> CSED 2026-02-28 (Feb 29 maps to Feb 28)."),
-    CaseBehaviour("2000010", "csed-ia-approved", csed_scenario="ia_approved",
-                  expected="TY2018: TC150 2019-04-15, base 2029-04-15; TC971 AC043 2021-03-01 -> TC971 "
-                           "AC063 2021-04-12 = 43 days -> CSED 2029-05-28 (IA in effect: no toll)."),
-    CaseBehaviour("2000011", "csed-cdp-floor", csed_scenario="cdp_floor",
-                  expected="TY2013: TC150 2014-06-02, base 2024-06-02; TC520 cc76 2024-05-20 -> TC521 "
-                           "2024-05-24 = 5 days -> 2024-06-07, raised by the CDP floor to TC521 + 90 d = "
-                           "2024-08-22."),
+    CaseBehaviour(
+        "2000001",
+        "csed-multi-assessment",
+        trt=True,
+        csed_scenario="multi_assessment",
+        expected="TY2017: TC150 2018-04-16 -> CSED 2028-04-16; TC290 2020-06-08 -> CSED "
+        "2030-06-08. Module CSED (latest) 2030-06-08, earliest 2028-04-16.",
+    ),
+    CaseBehaviour(
+        "2000002",
+        "csed-ia-rejected",
+        csed_scenario="ia_rejected",
+        expected="TY2018: TC150 2019-04-15, base 2029-04-15; IA pending TC971 AC043 2021-03-01 "
+        "-> TC972 AC043 2021-05-10 = 71 days (no +30) -> CSED 2029-06-25.",
+    ),
+    CaseBehaviour(
+        "2000003",
+        "csed-oic-rejected",
+        csed_scenario="oic_rejected",
+        expected="TY2017: TC150 2018-05-21, base 2028-05-21; OIC TC480 2022-02-14 -> TC481 "
+        "2022-09-26 + 30 d = 2022-10-26, 255 days -> CSED 2029-01-31.",
+    ),
+    CaseBehaviour(
+        "2000004",
+        "csed-oic-withdrawn",
+        csed_scenario="oic_withdrawn",
+        expected="TY2017: TC150 2018-05-21, base 2028-05-21; OIC TC480 2022-02-14 -> TC482 "
+        "2022-07-18 (no +30) = 155 days -> CSED 2028-10-23.",
+    ),
+    CaseBehaviour(
+        "2000005",
+        "csed-bankruptcy-closed",
+        csed_scenario="bankruptcy_closed",
+        expected="TY2018: TC150 2019-06-03, base 2029-06-03; TC520 cc65 2021-08-09 -> TC521 "
+        "2022-01-18 + 6 months = 2022-07-18, 344 days -> CSED 2030-05-13.",
+    ),
+    CaseBehaviour(
+        "2000006",
+        "csed-bankruptcy-open",
+        csed_scenario="bankruptcy_open",
+        expected="TY2018: TC150 2019-06-03, base 2029-06-03; TC520 cc65 2023-03-06, no TC521 "
+        "-> CSED NULL, status suspended_open.",
+    ),
+    CaseBehaviour(
+        "2000007",
+        "csed-cdp-hearing",
+        csed_scenario="cdp",
+        expected="TY2017: TC150 2018-04-17, base 2028-04-17; TC971 AC069 2022-03-21 (levy notice, "
+        "no toll); TC520 cc76 2022-05-02 -> TC521 2022-11-14 = 197 days -> CSED "
+        "2028-10-31 (90-day floor 2023-02-12 does not bind).",
+    ),
+    CaseBehaviour(
+        "2000008",
+        "csed-overlapping",
+        csed_scenario="overlapping",
+        expected="TY2017: TC150 2018-04-16, base 2028-04-16; OIC TC480 2021-01-11 -> TC481 "
+        "2021-06-14 + 30 d = 2021-07-14 and IA pending TC971 AC043 2021-06-01 -> TC972 "
+        "AC043 2021-09-20 overlap: union [2021-01-11, 2021-09-20] = 253 days (concurrent, "
+        "not 185 + 112) -> CSED 2028-12-25.",
+    ),
+    CaseBehaviour(
+        "2000009",
+        "csed-leap-day",
+        csed_scenario="leap_day",
+        expected="TY2015: TC150 2016-02-29 -> CSED 2026-02-28 (Feb 29 maps to Feb 28).",
+    ),
+    CaseBehaviour(
+        "2000010",
+        "csed-ia-approved",
+        csed_scenario="ia_approved",
+        expected="TY2018: TC150 2019-04-15, base 2029-04-15; TC971 AC043 2021-03-01 -> TC971 "
+        "AC063 2021-04-12 = 43 days -> CSED 2029-05-28 (IA in effect: no toll).",
+    ),
+    CaseBehaviour(
+        "2000011",
+        "csed-cdp-floor",
+        csed_scenario="cdp_floor",
+        expected="TY2013: TC150 2014-06-02, base 2024-06-02; TC520 cc76 2024-05-20 -> TC521 "
+        "2024-05-24 = 5 days -> 2024-06-07, raised by the CDP floor to TC521 + 90 d = "
+        "2024-08-22.",
+    ),
     # --- Drift: the same kind of data in the other shapes the real upstream produced.
-    CaseBehaviour("3000001", "drift-keys", "AT under `records` with camelCase/alt keys, amounts as "
-                  "'$1,234.56'/'(500.00)', years 'Tax Year 2023' and 'Unknown', MM-DD-YYYY dates, filed "
-                  "flags 'YES'/'Filed'/'true'; WI years_data[year] = {'forms': [...]} (+ 'Unknown' year); "
-                  "interview numbers all as strings.", trt=True,
-                  at_drift="alt_keys", wi_drift="forms_object", interview_drift="strings"),
-    CaseBehaviour("3000002", "drift-flat", "AT under `data` with year/tc/transaction_amount/"
-                  "account_activity keys; WI flat legacy `forms` array, each form with its own Year and "
-                  "alternative key names.", at_drift="data_array", wi_drift="flat"),
+    CaseBehaviour(
+        "3000001",
+        "drift-keys",
+        "AT under `records` with camelCase/alt keys, amounts as "
+        "'$1,234.56'/'(500.00)', years 'Tax Year 2023' and 'Unknown', MM-DD-YYYY dates, filed "
+        "flags 'YES'/'Filed'/'true'; WI years_data[year] = {'forms': [...]} (+ 'Unknown' year); "
+        "interview numbers all as strings.",
+        trt=True,
+        at_drift="alt_keys",
+        wi_drift="forms_object",
+        interview_drift="strings",
+    ),
+    CaseBehaviour(
+        "3000002",
+        "drift-flat",
+        "AT under `data` with year/tc/transaction_amount/"
+        "account_activity keys; WI flat legacy `forms` array, each form with its own Year and "
+        "alternative key names.",
+        at_drift="data_array",
+        wi_drift="flat",
+    ),
     # --- Faults (TiParser data endpoints; some also on CaseHelper case endpoints).
-    CaseBehaviour("4000403", "fault-403", "Every TiParser call: 403 'Invalid or expired API Key'.",
-                  tiparser_fault="403"),
-    CaseBehaviour("4000401", "fault-401", "TiParser's own session expired: first call per endpoint 401 "
-                  "{'detail': 'Authentication required.'}, later calls succeed.", tiparser_fault="401"),
-    CaseBehaviour("4000404", "fault-404", "No files: AT '404: No AT files found for this case.', WI "
-                  "likewise, TRT 404, transcript lists 404; CaseHelper interview 404.",
-                  interview=False, tiparser_fault="404", casehelper_fault="404"),
-    CaseBehaviour("4000429", "fault-429", "First 2 calls per endpoint: 429 with Retry-After: 1, then "
-                  "success (both services).", tiparser_fault="429", casehelper_fault="429"),
-    CaseBehaviour("4000500", "fault-500-transient", "First 2 calls per endpoint: 500, then success "
-                  "(both services).", tiparser_fault="500", casehelper_fault="500"),
-    CaseBehaviour("4000599", "fault-500-always", "Every call: 500 (both services).",
-                  tiparser_fault="500-always", casehelper_fault="500-always"),
-    CaseBehaviour("4000408", "fault-slow", "First call per endpoint sleeps SANDBOX_SLOW_SECONDS (longer "
-                  "than a client timeout), later calls fast (both services).",
-                  tiparser_fault="slow", casehelper_fault="slow"),
-    CaseBehaviour("4000405", "fault-405", "TiParser /analysis/* answers 405 to GET; POST with {} works.",
-                  tiparser_fault="405"),
-    CaseBehaviour("4000206", "fault-truncated", "200, content-type application/json, body cut in half "
-                  "(both services).", tiparser_fault="truncated", casehelper_fault="truncated"),
-    CaseBehaviour("4000207", "fault-malformed", "200, content-type application/json, invalid JSON "
-                  "(both services).", tiparser_fault="malformed", casehelper_fault="malformed"),
+    CaseBehaviour(
+        "4000403", "fault-403", "Every TiParser call: 403 'Invalid or expired API Key'.", tiparser_fault="403"
+    ),
+    CaseBehaviour(
+        "4000401",
+        "fault-401",
+        "TiParser's own session expired: first call per endpoint 401 "
+        "{'detail': 'Authentication required.'}, later calls succeed.",
+        tiparser_fault="401",
+    ),
+    CaseBehaviour(
+        "4000404",
+        "fault-404",
+        "No files: AT '404: No AT files found for this case.', WI "
+        "likewise, TRT 404, transcript lists 404; CaseHelper interview 404.",
+        interview=False,
+        tiparser_fault="404",
+        casehelper_fault="404",
+    ),
+    CaseBehaviour(
+        "4000429",
+        "fault-429",
+        "First 2 calls per endpoint: 429 with Retry-After: 1, then success (both services).",
+        tiparser_fault="429",
+        casehelper_fault="429",
+    ),
+    CaseBehaviour(
+        "4000500",
+        "fault-500-transient",
+        "First 2 calls per endpoint: 500, then success (both services).",
+        tiparser_fault="500",
+        casehelper_fault="500",
+    ),
+    CaseBehaviour(
+        "4000599",
+        "fault-500-always",
+        "Every call: 500 (both services).",
+        tiparser_fault="500-always",
+        casehelper_fault="500-always",
+    ),
+    CaseBehaviour(
+        "4000408",
+        "fault-slow",
+        "First call per endpoint sleeps SANDBOX_SLOW_SECONDS (longer "
+        "than a client timeout), later calls fast (both services).",
+        tiparser_fault="slow",
+        casehelper_fault="slow",
+    ),
+    CaseBehaviour(
+        "4000405",
+        "fault-405",
+        "TiParser /analysis/* answers 405 to GET; POST with {} works.",
+        tiparser_fault="405",
+    ),
+    CaseBehaviour(
+        "4000206",
+        "fault-truncated",
+        "200, content-type application/json, body cut in half (both services).",
+        tiparser_fault="truncated",
+        casehelper_fault="truncated",
+    ),
+    CaseBehaviour(
+        "4000207",
+        "fault-malformed",
+        "200, content-type application/json, invalid JSON (both services).",
+        tiparser_fault="malformed",
+        casehelper_fault="malformed",
+    ),
     CaseBehaviour("5000404", "no-interview", "CaseHelper interview 404 (TiParser normal).", interview=False),
-    CaseBehaviour("5000500", "interview-500", "CaseHelper interview always 500 (TiParser normal).",
-                  casehelper_fault="500-always"),
+    CaseBehaviour(
+        "5000500",
+        "interview-500",
+        "CaseHelper interview always 500 (TiParser normal).",
+        casehelper_fault="500-always",
+    ),
 ]
 BEHAVIOURS: dict[str, CaseBehaviour] = {row.case_id: row for row in _ROWS}
 
@@ -151,20 +263,59 @@ def _money(x: float) -> float:
 # People, employers, payers (stable per case across years)
 # --------------------------------------------------------------------------------------------
 
-_FIRST = ["James", "Maria", "Robert", "Linda", "Michael", "Patricia", "David", "Jennifer", "Carlos", "Aisha",
-          "Thomas", "Karen", "Daniel", "Nancy", "Kevin", "Angela"]
+_FIRST = [
+    "James",
+    "Maria",
+    "Robert",
+    "Linda",
+    "Michael",
+    "Patricia",
+    "David",
+    "Jennifer",
+    "Carlos",
+    "Aisha",
+    "Thomas",
+    "Karen",
+    "Daniel",
+    "Nancy",
+    "Kevin",
+    "Angela",
+]
 _LAST = ["Walker", "Garcia", "Nguyen", "Johnson", "Patel", "Robinson", "Martinez", "Clark", "Lewis", "Young"]
-_EMPLOYERS = ["Harbor Freight Lines LLC", "Lone Star Medical Group", "Bayou Logistics Inc", "Summit Retail Corp",
-              "Gulf Coast Plumbing Co", "Northside ISD", "Brightway Home Health", "Cedar Park Auto Body",
-              "Metro Transit Authority", "Pinnacle Staffing Services"]
-_BANKS = ["Local Federal Credit Union", "First National Bank of Texas", "Chase Bank USA NA", "Ally Bank",
-          "Wells Fargo Bank NA"]
+_EMPLOYERS = [
+    "Harbor Freight Lines LLC",
+    "Lone Star Medical Group",
+    "Bayou Logistics Inc",
+    "Summit Retail Corp",
+    "Gulf Coast Plumbing Co",
+    "Northside ISD",
+    "Brightway Home Health",
+    "Cedar Park Auto Body",
+    "Metro Transit Authority",
+    "Pinnacle Staffing Services",
+]
+_BANKS = [
+    "Local Federal Credit Union",
+    "First National Bank of Texas",
+    "Chase Bank USA NA",
+    "Ally Bank",
+    "Wells Fargo Bank NA",
+]
 _BROKERS = ["Fidelity Brokerage Services", "Charles Schwab & Co", "Robinhood Securities LLC"]
 _PLATFORMS = ["Uber Technologies Inc", "DoorDash Inc", "PayPal Inc", "Square Inc", "Etsy Inc"]
 _CLIENTS = ["Acme Consulting Partners", "Riverbend Properties LLC", "Delta Events Co", "Oakline Media"]
 _MORTGAGE = ["Rocket Mortgage LLC", "Mr. Cooper", "PennyMac Loan Services"]
-_STATES = [("TX", "Harris"), ("TX", "Travis"), ("FL", "Miami-Dade"), ("CA", "Los Angeles"), ("GA", "Fulton"),
-           ("AZ", "Maricopa"), ("NY", "Kings"), ("IL", "Cook")]
+_STATES = [
+    ("TX", "Harris"),
+    ("TX", "Travis"),
+    ("FL", "Miami-Dade"),
+    ("CA", "Los Angeles"),
+    ("GA", "Fulton"),
+    ("AZ", "Maricopa"),
+    ("NY", "Kings"),
+    ("IL", "Cook"),
+]
+_STREETS = ["OAK", "ELM", "MAIN", "CEDAR", "PINE"]
 _FILING_STATUSES = ["Single", "Married Filing Joint", "Head of Household", "Married Filing Separate"]
 PAY_FREQUENCIES = ["biweekly", "Bi-Weekly", "BIWEEKLY ", "semi-monthly", "Monthly", "weekly"]
 
@@ -183,7 +334,7 @@ def _people(case_id: str) -> dict[str, Any]:
         "sp_name": f"{rng.choice(_FIRST)} {last}".upper(),
         "tp_ssn": f"XXX-XX-{rng.randint(1000, 9999)}",
         "sp_ssn": f"XXX-XX-{rng.randint(1000, 9999)}",
-        "address": f"{rng.randint(100, 9999)} {rng.choice(['OAK', 'ELM', 'MAIN', 'CEDAR', 'PINE'])} ST, {state}",
+        "address": f"{rng.randint(100, 9999)} {rng.choice(_STREETS)} ST, {state}",
         "state": state,
         "county": county,
         "filing_status": status,
@@ -214,8 +365,18 @@ def _category(form: str) -> str:
     return "SE" if form in _SE_FORMS else "Non-SE" if form in _NON_SE_FORMS else "Neither"
 
 
-def _form(form: str, fields: dict[str, Any], income: float, withholding: float, *, owner: str, year: int,
-          issuer: str, issuer_ein: str, people: dict[str, Any]) -> dict[str, Any]:
+def _form(
+    form: str,
+    fields: dict[str, Any],
+    income: float,
+    withholding: float,
+    *,
+    owner: str,
+    year: int,
+    issuer: str,
+    issuer_ein: str,
+    people: dict[str, Any],
+) -> dict[str, Any]:
     spouse = owner == "S"
     return {
         "Form": form,
@@ -229,13 +390,17 @@ def _form(form: str, fields: dict[str, Any], income: float, withholding: float, 
         "Owner": owner,
         "SourceFile": f"WI S {year % 100:02d}.pdf" if spouse else f"WI {year % 100:02d}.pdf",
         "Issuer": {"Name": issuer, "EIN": issuer_ein, "Address": "PO BOX 1000, ANYTOWN US"},
-        "Recipient": {"Name": people["sp_name" if spouse else "tp_name"],
-                      "SSN": people["sp_ssn" if spouse else "tp_ssn"], "Address": people["address"]},
+        "Recipient": {
+            "Name": people["sp_name" if spouse else "tp_name"],
+            "SSN": people["sp_ssn" if spouse else "tp_ssn"],
+            "Address": people["address"],
+        },
     }
 
 
-def _build_form(kind: str, rng: random.Random, year: int, owner: str, people: dict[str, Any],
-                amount: float | None = None) -> dict[str, Any]:
+def _build_form(
+    kind: str, rng: random.Random, year: int, owner: str, people: dict[str, Any], amount: float | None = None
+) -> dict[str, Any]:
     """One W&I form with upstream-style Fields; Income/Withholding derived as the upstream parser does."""
     spouse = owner == "S"
 
@@ -244,12 +409,20 @@ def _build_form(kind: str, rng: random.Random, year: int, owner: str, people: di
 
     common = {"owner": owner, "year": year, "people": people}
     if kind == "W-2":
-        wages = amt(0, 0) if amount is not None else _money(
-            people["sp_wage_base" if spouse else "wage_base"] * rng.uniform(0.9, 1.15))
+        wages = (
+            amt(0, 0)
+            if amount is not None
+            else _money(people["sp_wage_base" if spouse else "wage_base"] * rng.uniform(0.9, 1.15))
+        )
         fw = _money(wages * rng.uniform(0.04, 0.12))
-        fields = {"Wages, Tips, and Other Compensation": wages, "Federal Withholding": fw,
-                  "Social Security Wages": wages, "Social Security Tax Withheld": _money(wages * 0.062),
-                  "Medicare Wages and Tips": wages, "Medicare Tax Withheld": _money(wages * 0.0145)}
+        fields = {
+            "Wages, Tips, and Other Compensation": wages,
+            "Federal Withholding": fw,
+            "Social Security Wages": wages,
+            "Social Security Tax Withheld": _money(wages * 0.062),
+            "Medicare Wages and Tips": wages,
+            "Medicare Tax Withheld": _money(wages * 0.0145),
+        }
         employer = people["sp_employer" if spouse else "employer"]
         return _form("W-2", fields, wages, fw, issuer=employer, issuer_ein=_ein(rng), **common)
     if kind == "1099-NEC" and year < 2020:
@@ -262,74 +435,158 @@ def _build_form(kind: str, rng: random.Random, year: int, owner: str, people: di
         nec = amt(3000, 40000) if kind == "1099-MISC-NEC" else 0.0
         rents = 0.0 if nec else _money(rng.uniform(2000, 18000))
         other = _money(rng.choice([0, 0, rng.uniform(300, 3000)]))
-        fields = {"Non-Employee Compensation": nec, "Medical Payments": 0.0, "Fishing Income": 0.0,
-                  "Rents": rents, "Royalties": 0.0, "Attorney Fees": 0.0, "Other Income": other,
-                  "Substitute for Dividends": 0.0, "Federal Withholding": 0.0, "Tax Withheld": 0.0}
+        fields = {
+            "Non-Employee Compensation": nec,
+            "Medical Payments": 0.0,
+            "Fishing Income": 0.0,
+            "Rents": rents,
+            "Royalties": 0.0,
+            "Attorney Fees": 0.0,
+            "Other Income": other,
+            "Substitute for Dividends": 0.0,
+            "Federal Withholding": 0.0,
+            "Tax Withheld": 0.0,
+        }
         payer = people["client"] if nec else "Riverbend Property Management"
-        return _form("1099-MISC", fields, nec + rents + other, 0.0, issuer=payer, issuer_ein=_ein(rng), **common)
+        return _form(
+            "1099-MISC", fields, nec + rents + other, 0.0, issuer=payer, issuer_ein=_ein(rng), **common
+        )
     if kind == "1099-K":
         gross = amt(2500, 25000)
-        fields = {"Gross Amount": gross, "Card Not Present Transactions": _money(gross * 0.8),
-                  "Number of Payment Transactions": rng.randint(40, 900), "Federal Withholding": 0.0}
+        fields = {
+            "Gross Amount": gross,
+            "Card Not Present Transactions": _money(gross * 0.8),
+            "Number of Payment Transactions": rng.randint(40, 900),
+            "Federal Withholding": 0.0,
+        }
         return _form("1099-K", fields, gross, 0.0, issuer=people["platform"], issuer_ein=_ein(rng), **common)
     if kind == "1099-INT":
         interest = amt(12, 900)
-        fields = {"Interest": interest, "Early Withdrawal Penalty": 0.0, "Savings Bonds": 0.0,
-                  "Federal Withholding": 0.0, "Tax-Exempt Interest": 0.0}
+        fields = {
+            "Interest": interest,
+            "Early Withdrawal Penalty": 0.0,
+            "Savings Bonds": 0.0,
+            "Federal Withholding": 0.0,
+            "Tax-Exempt Interest": 0.0,
+        }
         return _form("1099-INT", fields, interest, 0.0, issuer=people["bank"], issuer_ein=_ein(rng), **common)
     if kind == "1099-DIV":
         ordinary = amt(50, 4000)
         qualified = _money(ordinary * 0.7)
         gains = _money(rng.uniform(0, 1500))
-        fields = {"Ordinary Dividends": ordinary, "Qualified Dividends": qualified, "Capital Gains": gains,
-                  "Cash Liquidation Distribution": 0.0, "Federal Withholding": 0.0}
-        return _form("1099-DIV", fields, qualified + gains, 0.0, issuer=people["broker"], issuer_ein=_ein(rng),
-                     **common)
+        fields = {
+            "Ordinary Dividends": ordinary,
+            "Qualified Dividends": qualified,
+            "Capital Gains": gains,
+            "Cash Liquidation Distribution": 0.0,
+            "Federal Withholding": 0.0,
+        }
+        return _form(
+            "1099-DIV",
+            fields,
+            qualified + gains,
+            0.0,
+            issuer=people["broker"],
+            issuer_ein=_ein(rng),
+            **common,
+        )
     if kind == "1099-B":
         proceeds = amt(1000, 25000)
         basis = _money(proceeds * rng.uniform(0.6, 1.1))
-        fields = {"Proceeds": proceeds, "Cost or Basis": basis, "Wash Sale Loss Disallowed": 0.0,
-                  "Federal Withholding": 0.0}
-        return _form("1099-B", fields, proceeds - basis, 0.0, issuer=people["broker"], issuer_ein=_ein(rng),
-                     **common)
+        fields = {
+            "Proceeds": proceeds,
+            "Cost or Basis": basis,
+            "Wash Sale Loss Disallowed": 0.0,
+            "Federal Withholding": 0.0,
+        }
+        return _form(
+            "1099-B", fields, proceeds - basis, 0.0, issuer=people["broker"], issuer_ein=_ein(rng), **common
+        )
     if kind == "1099-R":
         gross = amt(2000, 30000)
         code = rng.choice(["7", "7", "1", "G"])
         taxable = 0.0 if code == "G" else gross
         fw = _money(gross * 0.2) if code != "G" else 0.0
-        fields = {"Gross Distribution": gross, "Taxable Amount": taxable, "Federal Withholding": fw,
-                  "Distribution Code": code, "Employee Contributions": 0.0}
-        return _form("1099-R", fields, taxable, fw, issuer="Vanguard Fiduciary Trust Co", issuer_ein=_ein(rng),
-                     **common)
+        fields = {
+            "Gross Distribution": gross,
+            "Taxable Amount": taxable,
+            "Federal Withholding": fw,
+            "Distribution Code": code,
+            "Employee Contributions": 0.0,
+        }
+        return _form(
+            "1099-R",
+            fields,
+            taxable,
+            fw,
+            issuer="Vanguard Fiduciary Trust Co",
+            issuer_ein=_ein(rng),
+            **common,
+        )
     if kind == "SSA-1099":
         benefits = amt(9000, 26000)
         fw = _money(rng.choice([0.0, benefits * 0.07]))
         fields = {"Total Benefits Paid": benefits, "Federal Withholding": fw}
         # Income filled in later (§4.4 needs the year's other income); placeholder for now.
-        return _form("SSA-1099", fields, 0.0, fw, issuer="Social Security Administration",
-                     issuer_ein="XX-XXX0001", **common)
+        return _form(
+            "SSA-1099",
+            fields,
+            0.0,
+            fw,
+            issuer="Social Security Administration",
+            issuer_ein="XX-XXX0001",
+            **common,
+        )
     if kind == "1099-G":
         unemployment = amt(1500, 14000)
         fw = _money(unemployment * rng.choice([0.0, 0.1]))
-        fields = {"Unemployment Compensation": unemployment, "State or Local Income Tax Refunds": 0.0,
-                  "Agricultural Subsidies": 0.0, "Taxable Grants": 0.0, "Federal Withholding": fw}
-        return _form("1099-G", fields, unemployment, fw, issuer=f"{people['state']} Workforce Commission",
-                     issuer_ein=_ein(rng), **common)
+        fields = {
+            "Unemployment Compensation": unemployment,
+            "State or Local Income Tax Refunds": 0.0,
+            "Agricultural Subsidies": 0.0,
+            "Taxable Grants": 0.0,
+            "Federal Withholding": fw,
+        }
+        return _form(
+            "1099-G",
+            fields,
+            unemployment,
+            fw,
+            issuer=f"{people['state']} Workforce Commission",
+            issuer_ein=_ein(rng),
+            **common,
+        )
     if kind == "W-2G":
         winnings = amt(1200, 9000)
         fw = _money(winnings * 0.24)
         fields = {"Gross Winnings": winnings, "Federal Withholding": fw, "Type of Wager": "Slot machine"}
-        return _form("W-2G", fields, winnings, fw, issuer="Golden Nugget Casino", issuer_ein=_ein(rng), **common)
+        return _form(
+            "W-2G", fields, winnings, fw, issuer="Golden Nugget Casino", issuer_ein=_ein(rng), **common
+        )
     if kind == "1098":
         interest = amt(2500, 14000)
-        fields = {"Mortgage Interest": interest, "Outstanding Mortgage Principal": _money(interest * 28),
-                  "Points Paid": 0.0, "Mortgage Insurance Premiums": 0.0}
+        fields = {
+            "Mortgage Interest": interest,
+            "Outstanding Mortgage Principal": _money(interest * 28),
+            "Points Paid": 0.0,
+            "Mortgage Insurance Premiums": 0.0,
+        }
         return _form("1098", fields, 0.0, 0.0, issuer=people["mortgage"], issuer_ein=_ein(rng), **common)
     raise ValueError(kind)
 
 
-_EXTRA_FORMS = ["1099-INT", "1099-DIV", "1099-K", "1099-MISC", "1099-R", "SSA-1099", "1099-G", "1099-B",
-                "W-2G", "1098"]
+_EXTRA_FORMS = [
+    "1099-INT",
+    "1099-DIV",
+    "1099-K",
+    "1099-MISC",
+    "1099-R",
+    "SSA-1099",
+    "1099-G",
+    "1099-B",
+    "W-2G",
+    "1098",
+]
 _DEMO_FORMS = {
     2018: ["W-2", "W-2:S", "1099-NEC", "1099-INT", "1098"],
     2019: ["W-2", "W-2:S", "1099-NEC", "1099-K", "1099-INT", "1099-DIV", "1098"],
@@ -370,8 +627,17 @@ def _wi_summary(years_data: dict[str, list[dict[str, Any]]]) -> dict[str, Any]:
     """The upstream summary, quirk included: SE only when Category == 'Self-Employment' (never)."""
     by_year = {}
     for year, forms in years_data.items():
-        t = dict.fromkeys(["se_income", "se_withholding", "non_se_income", "non_se_withholding",
-                           "other_income", "other_withholding"], 0.0)
+        t = dict.fromkeys(
+            [
+                "se_income",
+                "se_withholding",
+                "non_se_income",
+                "non_se_withholding",
+                "other_income",
+                "other_withholding",
+            ],
+            0.0,
+        )
         for f in forms:
             if f["Form"] == "W-2":
                 bucket = "non_se"
@@ -383,17 +649,32 @@ def _wi_summary(years_data: dict[str, list[dict[str, Any]]]) -> dict[str, Any]:
             t[f"{bucket}_withholding"] += f["Withholding"]
         t = {k: _money(v) for k, v in t.items()}
         total = _money(t["se_income"] + t["non_se_income"] + t["other_income"])
-        by_year[year] = {"number_of_forms": len(forms), **t, "total_income": total,
-                         "total_withholding": _money(t["se_withholding"] + t["non_se_withholding"]
-                                                     + t["other_withholding"]),
-                         "estimated_agi": total}
-    overall = {key: _money(sum(y[src] for y in by_year.values())) for key, src in
-               [("total_se_income", "se_income"), ("total_non_se_income", "non_se_income"),
-                ("total_other_income", "other_income"), ("total_income", "total_income"),
-                ("estimated_agi", "estimated_agi")]}
-    return {"total_years": len(years_data), "years_analyzed": list(years_data),
-            "total_forms": sum(len(f) for f in years_data.values()), "by_year": by_year,
-            "overall_totals": overall}
+        by_year[year] = {
+            "number_of_forms": len(forms),
+            **t,
+            "total_income": total,
+            "total_withholding": _money(
+                t["se_withholding"] + t["non_se_withholding"] + t["other_withholding"]
+            ),
+            "estimated_agi": total,
+        }
+    overall = {
+        key: _money(sum(y[src] for y in by_year.values()))
+        for key, src in [
+            ("total_se_income", "se_income"),
+            ("total_non_se_income", "non_se_income"),
+            ("total_other_income", "other_income"),
+            ("total_income", "total_income"),
+            ("estimated_agi", "estimated_agi"),
+        ]
+    }
+    return {
+        "total_years": len(years_data),
+        "years_analyzed": list(years_data),
+        "total_forms": sum(len(f) for f in years_data.values()),
+        "by_year": by_year,
+        "overall_totals": overall,
+    }
 
 
 # --------------------------------------------------------------------------------------------
@@ -402,23 +683,37 @@ def _wi_summary(years_data: dict[str, list[dict[str, Any]]]) -> dict[str, Any]:
 
 # Transaction explanations as account transcripts print them (irs-domain.md §2).
 _DESC = {
-    "150": "Tax return filed", "150-SFR": "Substitute tax return prepared by IRS",
+    "150": "Tax return filed",
+    "150-SFR": "Substitute tax return prepared by IRS",
     "160": "Penalty for filing tax return after the due date",
-    "166": "Penalty for filing tax return after the due date", "196": "Interest charged for late payment",
-    "276": "Penalty for late payment of tax", "290": "Additional tax assessed",
+    "166": "Penalty for filing tax return after the due date",
+    "196": "Interest charged for late payment",
+    "276": "Penalty for late payment of tax",
+    "290": "Additional tax assessed",
     "300": "Additional tax or deficiency assessment by examination",
-    "460": "Extension of time to file tax return", "480": "Offer in compromise pending",
-    "481": "Offer in compromise rejected", "482": "Offer in compromise withdrawn",
+    "460": "Extension of time to file tax return",
+    "480": "Offer in compromise pending",
+    "481": "Offer in compromise rejected",
+    "482": "Offer in compromise withdrawn",
     "520-65": "Bankruptcy or other legal action filed (closing code 65)",
     "520-76": "Bankruptcy or other legal action filed (closing code 76)",
-    "521": "Removed bankruptcy or other legal action", "582": "Lien placed on assets due to balance owed",
-    "610": "Payment with return", "670": "Payment", "670-IA": "Payment - installment agreement",
-    "670-LEVY": "Levy", "706": "Credit transferred in from 1040", "806": "W-2 or 1099 withholding",
-    "826": "Overpaid credit applied to 1040", "846": "Refund issued", "922": "Review of unreported income",
-    "971-043": "Pending installment agreement", "971-063": "Installment agreement established",
+    "521": "Removed bankruptcy or other legal action",
+    "582": "Lien placed on assets due to balance owed",
+    "610": "Payment with return",
+    "670": "Payment",
+    "670-IA": "Payment - installment agreement",
+    "670-LEVY": "Levy",
+    "706": "Credit transferred in from 1040",
+    "806": "W-2 or 1099 withholding",
+    "826": "Overpaid credit applied to 1040",
+    "846": "Refund issued",
+    "922": "Review of unreported income",
+    "971-043": "Pending installment agreement",
+    "971-063": "Installment agreement established",
     "972-043": "Reversed pending installment agreement",
     "971-069": "Intent to levy collection due process notice",
-    "971-CP14": "Notice issued CP 0014", "971-CP504": "Notice issued CP 0504",
+    "971-CP14": "Notice issued CP 0014",
+    "971-CP504": "Notice issued CP 0504",
     "n/a": "No tax return filed",
 }
 
@@ -438,8 +733,20 @@ def _monday(d: date) -> date:
     return d + timedelta(days=(7 - d.weekday()) % 7) if d.weekday() >= 5 else d
 
 
-_STD_DEDUCTION = {2013: 6100, 2014: 6200, 2015: 6300, 2016: 6300, 2017: 6350, 2018: 12000, 2019: 12200,
-                  2020: 12400, 2021: 12550, 2022: 12950, 2023: 13850, 2024: 14600}
+_STD_DEDUCTION = {
+    2013: 6100,
+    2014: 6200,
+    2015: 6300,
+    2016: 6300,
+    2017: 6350,
+    2018: 12000,
+    2019: 12200,
+    2020: 12400,
+    2021: 12550,
+    2022: 12950,
+    2023: 13850,
+    2024: 14600,
+}
 
 
 def _tax(taxable: float, status: str) -> float:
@@ -459,17 +766,30 @@ def _return_figures(case_id: str, year: int, status: str) -> dict[str, float]:
     se = sum(f["Income"] for f in forms if f["Category"] == "SE")
     se_tax = _money(se * 0.9235 * 0.153) if se > 400 else 0.0
     agi = _money(sum(f["Income"] for f in forms) - se_tax / 2)
-    deduction = _STD_DEDUCTION.get(year, 12550) * (2 if status == "Married Filing Joint" else
-                                                    1.5 if status == "Head of Household" else 1)
+    deduction = _STD_DEDUCTION.get(year, 12550) * (
+        2 if status == "Married Filing Joint" else 1.5 if status == "Head of Household" else 1
+    )
     taxable = _money(max(0.0, agi - deduction))
     withholding = _money(sum(f["Withholding"] for f in forms))
-    return {"agi": agi, "taxable": taxable, "tax": _money(_tax(taxable, status) + se_tax), "se_tax": se_tax,
-            "withholding": withholding}
+    return {
+        "agi": agi,
+        "taxable": taxable,
+        "tax": _money(_tax(taxable, status) + se_tax),
+        "se_tax": se_tax,
+        "withholding": withholding,
+    }
 
 
-def _record(year: int | str, txs: list[dict[str, Any]], *, status: str, owner: str = "TP",
-            figures: dict[str, float] | None = None, accrued: tuple[float, float] = (0.0, 0.0),
-            processing: str | None = None) -> dict[str, Any]:
+def _record(
+    year: int | str,
+    txs: list[dict[str, Any]],
+    *,
+    status: str,
+    owner: str = "TP",
+    figures: dict[str, float] | None = None,
+    accrued: tuple[float, float] = (0.0, 0.0),
+    processing: str | None = None,
+) -> dict[str, Any]:
     txs = sorted(txs, key=lambda t: (t["date"], t["code"]))
     balance = _money(sum(t["amount"] for t in txs))
     interest, penalty = (_money(accrued[0]), _money(accrued[1])) if balance > 0 else (0.0, 0.0)
@@ -498,9 +818,18 @@ def _record(year: int | str, txs: list[dict[str, Any]], *, status: str, owner: s
     }
 
 
-def _normal_year(case_id: str, year: int, status: str, rng: random.Random, *, late: bool | None = None,
-                 settle: str | None = None, filed_on: str | None = None,
-                 extra: list[dict[str, Any]] | None = None, owner: str = "TP") -> dict[str, Any]:
+def _normal_year(
+    case_id: str,
+    year: int,
+    status: str,
+    rng: random.Random,
+    *,
+    late: bool | None = None,
+    settle: str | None = None,
+    filed_on: str | None = None,
+    extra: list[dict[str, Any]] | None = None,
+    owner: str = "TP",
+) -> dict[str, Any]:
     """A filed year: TC 150 / 806, then penalties, interest, notices and payments by chance."""
     fig = _return_figures(case_id, year, status)
     due = date(year + 1, 7, 15) if year == 2019 else date(year + 1, 4, 15)
@@ -531,13 +860,13 @@ def _normal_year(case_id: str, year: int, status: str, rng: random.Random, *, la
     elif settle == "partial":
         txs.append(_tx("670", _monday(filed + timedelta(days=rng.randint(20, 120))), -owed * 0.3))
     txs += extra or []
-    return _record(year, txs, status=status, owner=owner, figures=fig,
-                   accrued=(owed * 0.04, owed * 0.03))
+    return _record(year, txs, status=status, owner=owner, figures=fig, accrued=(owed * 0.04, owed * 0.03))
 
 
 def _unfiled_year(year: int) -> dict[str, Any]:
-    return _record(year, [{"code": "n/a", "date": "", "amount": 0.0, "description": _DESC["n/a"]}],
-                   status="Unknown")
+    return _record(
+        year, [{"code": "n/a", "date": "", "amount": 0.0, "description": _DESC["n/a"]}], status="Unknown"
+    )
 
 
 def _demo_records() -> list[dict[str, Any]]:
@@ -547,31 +876,70 @@ def _demo_records() -> list[dict[str, Any]]:
     ia = [_tx("971-043", "2022-09-06"), _tx("971-063", "2022-10-17")]
     # 2018: no return -> IRS substitute for return (TC 150 $0), exam assessment TC 300, penalties, lien, levy.
     f18 = _return_figures(cid, 2018, status)
-    sfr = [
-        _tx("150-SFR", "2020-09-14", 0.0), _tx("300", "2021-02-01", f18["tax"]),
-        _tx("806", "2019-04-15", -f18["withholding"]),
-        _tx("160", "2021-02-01", (f18["tax"] - f18["withholding"]) * 0.25),
-        _tx("276", "2021-02-01", (f18["tax"] - f18["withholding"]) * 0.1),
-        _tx("196", "2021-02-01", (f18["tax"] - f18["withholding"]) * 0.09),
-        _tx("971-CP504", "2021-06-14"), _tx("582", "2021-09-13"), _tx("670-LEVY", "2022-01-10", -1250.00),
-    ] + ia + [_tx("670-IA", f"{y}-{m:02d}-15", -350.00) for y, m in
-              [(2022, 11), (2022, 12)] + [(2023, m) for m in range(1, 11)]]
-    r18 = _record(2018, sfr, status=status, figures={**f18, "tax": 0.0}, accrued=(612.40, 388.15),
-                  processing="2021-02-01")
+    sfr = (
+        [
+            _tx("150-SFR", "2020-09-14", 0.0),
+            _tx("300", "2021-02-01", f18["tax"]),
+            _tx("806", "2019-04-15", -f18["withholding"]),
+            _tx("160", "2021-02-01", (f18["tax"] - f18["withholding"]) * 0.25),
+            _tx("276", "2021-02-01", (f18["tax"] - f18["withholding"]) * 0.1),
+            _tx("196", "2021-02-01", (f18["tax"] - f18["withholding"]) * 0.09),
+            _tx("971-CP504", "2021-06-14"),
+            _tx("582", "2021-09-13"),
+            _tx("670-LEVY", "2022-01-10", -1250.00),
+        ]
+        + ia
+        + [
+            _tx("670-IA", f"{y}-{m:02d}-15", -350.00)
+            for y, m in [(2022, 11), (2022, 12)] + [(2023, m) for m in range(1, 11)]
+        ]
+    )
+    r18 = _record(
+        2018,
+        sfr,
+        status=status,
+        figures={**f18, "tax": 0.0},
+        accrued=(612.40, 388.15),
+        processing="2021-02-01",
+    )
     r18["filing_status"] = status
     # 2019: filed on time (COVID due date), AUR review then TC 290, IA, credit offset in from 2023.
-    r19 = _normal_year(cid, 2019, status, rng, late=False, settle="none", filed_on="2020-07-13",
-                       extra=[_tx("922", "2021-11-08"), _tx("290", "2022-03-14", 1860.00),
-                              _tx("706", "2024-03-18", -412.00, " 2023")] + ia)
-    r20 = _normal_year(cid, 2020, status, rng, late=True, settle="none", filed_on="2021-08-23",
-                       extra=[_tx("610", "2021-08-23", -500.00)] + ia)
+    r19 = _normal_year(
+        cid,
+        2019,
+        status,
+        rng,
+        late=False,
+        settle="none",
+        filed_on="2020-07-13",
+        extra=[
+            _tx("922", "2021-11-08"),
+            _tx("290", "2022-03-14", 1860.00),
+            _tx("706", "2024-03-18", -412.00, " 2023"),
+        ]
+        + ia,
+    )
+    r20 = _normal_year(
+        cid,
+        2020,
+        status,
+        rng,
+        late=True,
+        settle="none",
+        filed_on="2021-08-23",
+        extra=[_tx("610", "2021-08-23", -500.00)] + ia,
+    )
     r21 = _normal_year(cid, 2021, status, rng, late=False, settle="none", filed_on="2022-04-11", extra=ia)
     r22 = _normal_year(cid, 2022, status, rng, late=False, settle="full", filed_on="2023-04-10")
     # 2023: overpaid; the overpayment is offset to 2019 (TC 826 here, TC 706 there), rest refunded.
     f23 = _return_figures(cid, 2023, status)
     over = _money(412.00 + 263.57)
-    txs23 = [_tx("150", "2024-03-18", f23["withholding"] - over), _tx("806", "2024-04-15", -f23["withholding"]),
-             _tx("826", "2024-03-18", 412.00, " 2019"), _tx("846", "2024-04-01", 263.57)]
+    txs23 = [
+        _tx("150", "2024-03-18", f23["withholding"] - over),
+        _tx("806", "2024-04-15", -f23["withholding"]),
+        _tx("826", "2024-03-18", 412.00, " 2019"),
+        _tx("846", "2024-04-01", 263.57),
+    ]
     r23 = _record(2023, txs23, status=status, figures={**f23, "tax": _money(f23["withholding"] - over)})
     return [r18, r19, r20, r21, r22, r23]
 
@@ -585,10 +953,19 @@ _CSED_SCENARIOS: dict[str, tuple[list[tuple[int, str]], list[tuple[str, str, flo
     "oic_withdrawn": ([(2017, "2018-05-21")], [("480", "2022-02-14", 0), ("482", "2022-07-18", 0)]),
     "bankruptcy_closed": ([(2018, "2019-06-03")], [("520-65", "2021-08-09", 0), ("521", "2022-01-18", 0)]),
     "bankruptcy_open": ([(2018, "2019-06-03")], [("520-65", "2023-03-06", 0)]),
-    "cdp": ([(2017, "2018-04-17")], [("971-069", "2022-03-21", 0), ("520-76", "2022-05-02", 0),
-                                     ("521", "2022-11-14", 0)]),
-    "overlapping": ([(2017, "2018-04-16")], [("480", "2021-01-11", 0), ("481", "2021-06-14", 0),
-                                             ("971-043", "2021-06-01", 0), ("972-043", "2021-09-20", 0)]),
+    "cdp": (
+        [(2017, "2018-04-17")],
+        [("971-069", "2022-03-21", 0), ("520-76", "2022-05-02", 0), ("521", "2022-11-14", 0)],
+    ),
+    "overlapping": (
+        [(2017, "2018-04-16")],
+        [
+            ("480", "2021-01-11", 0),
+            ("481", "2021-06-14", 0),
+            ("971-043", "2021-06-01", 0),
+            ("972-043", "2021-09-20", 0),
+        ],
+    ),
     "leap_day": ([(2015, "2016-02-29")], []),
     "ia_approved": ([(2018, "2019-04-15")], [("971-043", "2021-03-01", 0), ("971-063", "2021-04-12", 0)]),
     "cdp_floor": ([(2013, "2014-06-02")], [("520-76", "2024-05-20", 0), ("521", "2024-05-24", 0)]),
@@ -603,9 +980,12 @@ def _csed_records(case_id: str, scenario: str, status: str) -> list[dict[str, An
         fig = _return_figures(case_id, year, status)
         # A balance due that nothing pays off, so the CSED matters; no late-filing penalty (own CSED).
         tax = max(fig["tax"], fig["withholding"] + 3000.00)
-        txs = [_tx("150", filed_on, tax), _tx("806", f"{year + 1}-04-15", -fig["withholding"]),
-               _tx("276", filed_on, (tax - fig["withholding"]) * 0.01),
-               _tx("196", filed_on, (tax - fig["withholding"]) * 0.005)]
+        txs = [
+            _tx("150", filed_on, tax),
+            _tx("806", f"{year + 1}-04-15", -fig["withholding"]),
+            _tx("276", filed_on, (tax - fig["withholding"]) * 0.01),
+            _tx("196", filed_on, (tax - fig["withholding"]) * 0.005),
+        ]
         if i == 0:
             txs += [_tx(key, day, amount) for key, day, amount in events]
         records.append(_record(year, txs, status=status, figures={**fig, "tax": tax}, accrued=(250.0, 120.0)))
@@ -626,8 +1006,10 @@ def _at_records(case_id: str) -> list[dict[str, Any]]:
     count = rng.randint(3, 6)
     start = rng.randint(2016, 2024 - count + 1)
     unfiled = rng.choice([None, None, start + count - 1])  # sometimes the latest year is unfiled
-    records = [_unfiled_year(y) if y == unfiled else _normal_year(case_id, y, status, rng)
-               for y in range(start, start + count)]
+    records = [
+        _unfiled_year(y) if y == unfiled else _normal_year(case_id, y, status, rng)
+        for y in range(start, start + count)
+    ]
     if status == "Married Filing Separate":  # the spouse's own module for the last filed year
         last = max(y for y in range(start, start + count) if y != unfiled)
         records.append(_normal_year(case_id, last, status, rng, owner="S"))
@@ -657,25 +1039,45 @@ def _drift_at_alt_keys(records: list[dict[str, Any]]) -> dict[str, Any]:
     out = []
     for i, r in enumerate(records):
         filed = any(t["code"] == "150" for t in r["transactions"])
-        out.append({
-            "taxYear": f"Tax Year {r['tax_year']}" if i % 2 == 0 else int(r["tax_year"]),
-            "filingStatus": r["filing_status"],
-            "adjustedGrossIncome": money_text(r["adjusted_gross_income"]),
-            "taxableIncome": money_text(r["taxable_income"]),
-            "TaxPerReturn": money_text(r["tax_per_return"]),
-            "accountBalance": money_text(r["account_balance"]),
-            "totalBalance": money_text(r["total_balance"]),
-            "returnFiled": flags[i % len(flags)] if filed else "NO",
-            "returnFiledDate": _mdy(next((t["date"] for t in r["transactions"] if t["code"] == "150"), "")),
-            "processingDate": r["processing_date"],
-            "owner": r["owner"],
-            "sourceFile": r["source_file"],
-            "activity": [{"transaction_code": t["code"], "Date": _mdy(t["date"]), "Amount": money_text(t["amount"]),
-                          "explanation": t["description"]} for t in r["transactions"]],
-        })
+        out.append(
+            {
+                "taxYear": f"Tax Year {r['tax_year']}" if i % 2 == 0 else int(r["tax_year"]),
+                "filingStatus": r["filing_status"],
+                "adjustedGrossIncome": money_text(r["adjusted_gross_income"]),
+                "taxableIncome": money_text(r["taxable_income"]),
+                "TaxPerReturn": money_text(r["tax_per_return"]),
+                "accountBalance": money_text(r["account_balance"]),
+                "totalBalance": money_text(r["total_balance"]),
+                "returnFiled": flags[i % len(flags)] if filed else "NO",
+                "returnFiledDate": _mdy(
+                    next((t["date"] for t in r["transactions"] if t["code"] == "150"), "")
+                ),
+                "processingDate": r["processing_date"],
+                "owner": r["owner"],
+                "sourceFile": r["source_file"],
+                "activity": [
+                    {
+                        "transaction_code": t["code"],
+                        "Date": _mdy(t["date"]),
+                        "Amount": money_text(t["amount"]),
+                        "explanation": t["description"],
+                    }
+                    for t in r["transactions"]
+                ],
+            }
+        )
     # A transcript whose year the parser could not read.
-    out.append({"taxYear": "Unknown", "filingStatus": "Unknown", "accountBalance": "$0.00", "returnFiled": "NO",
-                "owner": "TP", "sourceFile": "AT.pdf", "activity": []})
+    out.append(
+        {
+            "taxYear": "Unknown",
+            "filingStatus": "Unknown",
+            "accountBalance": "$0.00",
+            "returnFiled": "NO",
+            "owner": "TP",
+            "sourceFile": "AT.pdf",
+            "activity": [],
+        }
+    )
     return {"records": out}
 
 
@@ -686,13 +1088,29 @@ def _drift_at_data_array(records: list[dict[str, Any]]) -> dict[str, Any]:
         for j, t in enumerate(r["transactions"]):
             running = _money(running + t["amount"])
             amount: Any = money_text(t["amount"]) if j % 2 else t["amount"]
-            activity.append({"tc": t["code"], "posted_date": t["date"], "transaction_amount": amount,
-                             "Explanation": t["description"], "balance_after": running})
+            activity.append(
+                {
+                    "tc": t["code"],
+                    "posted_date": t["date"],
+                    "transaction_amount": amount,
+                    "Explanation": t["description"],
+                    "balance_after": running,
+                }
+            )
         filed = any(t["code"] == "150" for t in r["transactions"])
-        out.append({"year": int(r["tax_year"]), "FilingStatus": r["filing_status"], "agi": r["adjusted_gross_income"],
-                    "total_tax": r["tax_per_return"], "total_balance": r["total_balance"],
-                    "filed": filed, "status": "Filed" if filed else "Unfiled", "owner": r["owner"],
-                    "account_activity": activity})
+        out.append(
+            {
+                "year": int(r["tax_year"]),
+                "FilingStatus": r["filing_status"],
+                "agi": r["adjusted_gross_income"],
+                "total_tax": r["tax_per_return"],
+                "total_balance": r["total_balance"],
+                "filed": filed,
+                "status": "Filed" if filed else "Unfiled",
+                "owner": r["owner"],
+                "account_activity": activity,
+            }
+        )
     return {"data": out}
 
 
@@ -701,14 +1119,29 @@ def _flat_form(form: dict[str, Any], year: str, variant: int) -> dict[str, Any]:
         return {**form, "Year": year}
     issuer, recipient = form["Issuer"], form["Recipient"]
     if variant == 1:
-        return {"form_type": form["Form"], "tax_year": year, "gross_amount": form["Income"],
-                "federal_withholding": form["Withholding"], "category": form["Category"],
-                "IssuerName": issuer["Name"], "IssuerEIN": issuer["EIN"], "RecipientName": recipient["Name"],
-                "recipient_ssn": recipient["SSN"],
-                "taxpayer_type": "spouse" if form["Owner"] == "S" else "taxpayer", "Fields": form["Fields"]}
-    return {"FormType": form["Form"], "TaxYear": int(year), "Amount": money_text(form["Income"]),
-            "FederalTaxWithheld": money_text(form["Withholding"]), "Issuer": issuer, "Recipient": recipient,
-            "Owner": form["Owner"], "Fields": form["Fields"]}
+        return {
+            "form_type": form["Form"],
+            "tax_year": year,
+            "gross_amount": form["Income"],
+            "federal_withholding": form["Withholding"],
+            "category": form["Category"],
+            "IssuerName": issuer["Name"],
+            "IssuerEIN": issuer["EIN"],
+            "RecipientName": recipient["Name"],
+            "recipient_ssn": recipient["SSN"],
+            "taxpayer_type": "spouse" if form["Owner"] == "S" else "taxpayer",
+            "Fields": form["Fields"],
+        }
+    return {
+        "FormType": form["Form"],
+        "TaxYear": int(year),
+        "Amount": money_text(form["Income"]),
+        "FederalTaxWithheld": money_text(form["Withholding"]),
+        "Issuer": issuer,
+        "Recipient": recipient,
+        "Owner": form["Owner"],
+        "Fields": form["Fields"],
+    }
 
 
 # --------------------------------------------------------------------------------------------
@@ -733,8 +1166,9 @@ def wi_payload(case_id: str) -> dict[str, Any]:
     drift = behaviour(case_id).wi_drift
     if drift == "forms_object":
         shaped: dict[str, Any] = {y: {"forms": forms} for y, forms in years_data.items()}
-        shaped["Unknown"] = {"forms": [_build_form("1099-INT", _rng(case_id, "wi:unknown"), 2020, "TP",
-                                                   _people(case_id))]}
+        shaped["Unknown"] = {
+            "forms": [_build_form("1099-INT", _rng(case_id, "wi:unknown"), 2020, "TP", _people(case_id))]
+        }
         return {"summary": _wi_summary(years_data), "years_data": shaped}
     if drift == "flat":
         flat = [_flat_form(f, y, i % 3) for y, forms in years_data.items() for i, f in enumerate(forms)]
@@ -757,23 +1191,70 @@ def trt_payload(case_id: str) -> dict[str, Any] | None:
         forms = _wi_forms(case_id, year)
         wages = sum(f["Income"] for f in forms if f["Form"] == "W-2")
         se = sum(f["Income"] for f in forms if f["Category"] == "SE")
-        base = {"response_date": filed["date"], "tax_period_ending": f"{year}-12-31", "primary_ssn": people["tp_ssn"],
-                "spouse_ssn": people["sp_ssn"] if people["married"] else "", "year": str(year)}
-        lines = [("1040", "Form", "Income", "Wages", "1a", "Wages, salaries, tips", f"${wages:,.0f}"),
-                 ("1040", "Form", "Income", "Adjusted gross income", "11", "Adjusted gross income",
-                  f"${r['adjusted_gross_income']:,.0f}"),
-                 ("1040", "Form", "Tax", "Taxable income", "15", "Taxable income", f"${r['taxable_income']:,.0f}"),
-                 ("1040", "Form", "Tax", "Total tax", "24", "Total tax", f"${r['tax_per_return']:,.0f}")]
+        base = {
+            "response_date": filed["date"],
+            "tax_period_ending": f"{year}-12-31",
+            "primary_ssn": people["tp_ssn"],
+            "spouse_ssn": people["sp_ssn"] if people["married"] else "",
+            "year": str(year),
+        }
+        lines = [
+            ("1040", "Form", "Income", "Wages", "1a", "Wages, salaries, tips", f"${wages:,.0f}"),
+            (
+                "1040",
+                "Form",
+                "Income",
+                "Adjusted gross income",
+                "11",
+                "Adjusted gross income",
+                f"${r['adjusted_gross_income']:,.0f}",
+            ),
+            ("1040", "Form", "Tax", "Taxable income", "15", "Taxable income", f"${r['taxable_income']:,.0f}"),
+            ("1040", "Form", "Tax", "Total tax", "24", "Total tax", f"${r['tax_per_return']:,.0f}"),
+        ]
         if se:
-            lines += [("Schedule C", "Schedule", "Income", "Gross receipts", "1", "Gross receipts or sales",
-                       f"${se:,.0f}"),
-                      ("Schedule C", "Schedule", "Expenses", "Car and truck expenses", "9", "Car and truck expenses",
-                       f"({se * 0.08:,.0f})"),
-                      ("Schedule SE", "Schedule", "Tax", "Self-employment tax", "12", "Self-employment tax",
-                       f"${r['se_tax_taxpayer']:,.0f}")]
+            lines += [
+                (
+                    "Schedule C",
+                    "Schedule",
+                    "Income",
+                    "Gross receipts",
+                    "1",
+                    "Gross receipts or sales",
+                    f"${se:,.0f}",
+                ),
+                (
+                    "Schedule C",
+                    "Schedule",
+                    "Expenses",
+                    "Car and truck expenses",
+                    "9",
+                    "Car and truck expenses",
+                    f"({se * 0.08:,.0f})",
+                ),
+                (
+                    "Schedule SE",
+                    "Schedule",
+                    "Tax",
+                    "Self-employment tax",
+                    "12",
+                    "Self-employment tax",
+                    f"${r['se_tax_taxpayer']:,.0f}",
+                ),
+            ]
         for form, typ, cat, sub, line, desc, data in lines:
-            records.append({**base, "form_number": form, "type": typ, "category": cat, "sub_category": sub,
-                            "line_number": line, "description": desc, "data": data})
+            records.append(
+                {
+                    **base,
+                    "form_number": form,
+                    "type": typ,
+                    "category": cat,
+                    "sub_category": sub,
+                    "line_number": line,
+                    "description": desc,
+                    "data": data,
+                }
+            )
     return {"records": records}
 
 
@@ -809,75 +1290,169 @@ def interview_payload(case_id: str) -> dict[str, Any] | None:
     checking = _money(rng.uniform(100, 6000))
     savings = _money(rng.uniform(0, 4000))
     food = float(rng.randint(40, 110) * 10)
-    result = {"Food": 458.0 + 250 * (members - 1), "Housekeeping": 40.0 + 12 * members,
-              "Apparel": 99.0 + 40 * (members - 1), "PersonalCare": 45.0 + 15 * members, "Misc": 170.0 + 40 * members}
+    result = {
+        "Food": 458.0 + 250 * (members - 1),
+        "Housekeeping": 40.0 + 12 * members,
+        "Apparel": 99.0 + 40 * (members - 1),
+        "PersonalCare": 45.0 + 15 * members,
+        "Misc": 170.0 + 40 * members,
+    }
     result["FoodClothingMiscTotal"] = sum(result.values())
-    result.update({"HealthOutOfPocket": 84.0 * members, "PublicTrans": 244.0, "Housing": 1800.0 + 150 * members,
-                   "OperatingCostCar": 308.0})
+    result.update(
+        {
+            "HealthOutOfPocket": 84.0 * members,
+            "PublicTrans": 244.0,
+            "Housing": 1800.0 + 150 * members,
+            "OperatingCostCar": 308.0,
+        }
+    )
     body: dict[str, Any] = {
         "employment": {
-            "clientEmployer": p["employer"], "clientStartWorkingDate": f"{rng.randint(2008, 2022)}-0{rng.randint(1, 9)}-01",
-            "clientGrossIncome": gross, "clientNetIncome": _money(gross * 0.78),
+            "clientEmployer": p["employer"],
+            "clientStartWorkingDate": f"{rng.randint(2008, 2022)}-0{rng.randint(1, 9)}-01",
+            "clientGrossIncome": gross,
+            "clientNetIncome": _money(gross * 0.78),
             "clientFrequentlyPaid": p["pay_frequency"],
             "spouseEmployer": p["sp_employer"] if married else "",
             "spouseStartWorkingDate": f"{rng.randint(2010, 2022)}-0{rng.randint(1, 9)}-15" if married else "",
-            "spouseGrossIncome": sp_gross, "spouseNetIncome": _money(sp_gross * 0.8),
+            "spouseGrossIncome": sp_gross,
+            "spouseNetIncome": _money(sp_gross * 0.8),
             "spouseFrequentlyPaid": p["sp_pay_frequency"] if married else "",
             # Household fields live under employment in variant A; counts as numeric strings.
-            "clientHouseMembers": str(members), "clientNextTaxReturn": "MFJ" if married else "Single",
+            "clientHouseMembers": str(members),
+            "clientNextTaxReturn": "MFJ" if married else "Single",
             "clientSpouseClaim": "yes" if married else "no",
-            "clientLengthofresidency": f"{rng.randint(1, 15)} years", "clientOccupancyStatus": "own" if home else "rent",
-            "spouseHouseMembers": str(members) if married else "", "spouseNextTaxReturn": "MFJ" if married else "",
-            "spouseSpouseClaim": "yes" if married else "", "spouseLengthofresidency": "",
+            "clientLengthofresidency": f"{rng.randint(1, 15)} years",
+            "clientOccupancyStatus": "own" if home else "rent",
+            "spouseHouseMembers": str(members) if married else "",
+            "spouseNextTaxReturn": "MFJ" if married else "",
+            "spouseSpouseClaim": "yes" if married else "",
+            "spouseLengthofresidency": "",
             "spouseOccupancyStatus": ("own" if home else "rent") if married else "",
         },
         "assets": {
-            "bankAccounts": {"accountsData": _money(checking + savings), "accountsGrid": [
-                {"type": "Checking", "fullName": p["bank"], "balance": checking},
-                {"type": "Savings", "fullName": p["bank"], "balance": savings}]},
+            "bankAccounts": {
+                "accountsData": _money(checking + savings),
+                "accountsGrid": [
+                    {"type": "Checking", "fullName": p["bank"], "balance": checking},
+                    {"type": "Savings", "fullName": p["bank"], "balance": savings},
+                ],
+            },
             "cashOnHand": float(rng.randint(0, 40) * 10),
-            "investments": {"investmentMarketValue": float(rng.choice([0, rng.randint(1, 40) * 250])), "investmentLoan": 0.0},
+            "investments": {
+                "investmentMarketValue": float(rng.choice([0, rng.randint(1, 40) * 250])),
+                "investmentLoan": 0.0,
+            },
             "lifeInsurance": {"insuranceMarketValue": 0.0, "insuranceLoan": 0.0},
-            "retirement": {"retirementMarketValue": float(rng.choice([0, rng.randint(1, 60) * 500])), "retirementLoan": 0.0},
-            "realProperty": {"realEstateMarketValue": home_value, "realEstateLoan": home_loan, "propertyGrid": [
-                {"propertyAddress": p["address"], "currentValue": home_value, "purchasedDate": "2015-06-30",
-                 "purchasedPrice": _money(home_value * 0.8), "monthlyPayment": _money(home_loan / 240),
-                 "loanBalance": home_loan, "finalPaymentDate": "2045-07-01"}] if home else []},
-            "vehicles": {"vehicle1MarketValue": vehicle_value, "vehicle1Loan": vehicle_loan,
-                         "vehicle2MarketValue": 0.0, "vehicle2Loan": 0.0, "vehicle3MarketValue": 0.0, "vehicle3Loan": 0.0,
-                         "vehicle4MarketValue": 0.0, "vehicle4Loan": 0.0, "vehiclesGrid": [
-                             {"year": str(rng.randint(2008, 2022)), "make": rng.choice(["Ford", "Toyota", "Honda", "Chevrolet"]),
-                              "model": rng.choice(["F-150", "Camry", "Civic", "Silverado"]), "currentValue": vehicle_value,
-                              "mileage": str(rng.randint(20, 180) * 1000), "monthlyPayment": _money(vehicle_loan / 36),
-                              "loanBalance": vehicle_loan, "finalPaymentDate": "2027-06-01" if vehicle_loan else ""}]},
+            "retirement": {
+                "retirementMarketValue": float(rng.choice([0, rng.randint(1, 60) * 500])),
+                "retirementLoan": 0.0,
+            },
+            "realProperty": {
+                "realEstateMarketValue": home_value,
+                "realEstateLoan": home_loan,
+                "propertyGrid": [
+                    {
+                        "propertyAddress": p["address"],
+                        "currentValue": home_value,
+                        "purchasedDate": "2015-06-30",
+                        "purchasedPrice": _money(home_value * 0.8),
+                        "monthlyPayment": _money(home_loan / 240),
+                        "loanBalance": home_loan,
+                        "finalPaymentDate": "2045-07-01",
+                    }
+                ]
+                if home
+                else [],
+            },
+            "vehicles": {
+                "vehicle1MarketValue": vehicle_value,
+                "vehicle1Loan": vehicle_loan,
+                "vehicle2MarketValue": 0.0,
+                "vehicle2Loan": 0.0,
+                "vehicle3MarketValue": 0.0,
+                "vehicle3Loan": 0.0,
+                "vehicle4MarketValue": 0.0,
+                "vehicle4Loan": 0.0,
+                "vehiclesGrid": [
+                    {
+                        "year": str(rng.randint(2008, 2022)),
+                        "make": rng.choice(["Ford", "Toyota", "Honda", "Chevrolet"]),
+                        "model": rng.choice(["F-150", "Camry", "Civic", "Silverado"]),
+                        "currentValue": vehicle_value,
+                        "mileage": str(rng.randint(20, 180) * 1000),
+                        "monthlyPayment": _money(vehicle_loan / 36),
+                        "loanBalance": vehicle_loan,
+                        "finalPaymentDate": "2027-06-01" if vehicle_loan else "",
+                    }
+                ],
+            },
             "personalEffects": {"personalEffectsMarketValue": 1500.0, "personalEffectsLoan": 0.0},
             "otherAssets": {"otherAssetsMarketValue": 0.0, "otherAssetsLoan": 0.0},
         },
         "income": {
             "taxpayerIncome": {"wages": _money(gross / 12), "socialSecurity": 0.0, "pension": 0.0},
             "spouseIncome": {"wages": _money(sp_gross / 12), "socialSecurity": 0.0, "pension": 0.0},
-            "otherIncome": {"dividendsInterest": float(rng.randint(0, 50)), "rentalGross": 0.0, "rentalExpenses": 0.0,
-                            "distributions": 0.0, "alimony": 0.0, "childSupport": float(rng.choice([0, 350])),
-                            "other": 0.0},
+            "otherIncome": {
+                "dividendsInterest": float(rng.randint(0, 50)),
+                "rentalGross": 0.0,
+                "rentalExpenses": 0.0,
+                "distributions": 0.0,
+                "alimony": 0.0,
+                "childSupport": float(rng.choice([0, 350])),
+                "other": 0.0,
+            },
         },
         "expenses": {
             "familySize": {"under65": str(members), "over65": "0"},
             "location": {"state": p["state"], "county": p["county"]},
-            "foodClothingMisc": {"food": food, "housekeeping": 60.0, "apparel": 120.0, "personalCare": 70.0, "misc": 150.0},
-            "housing": {"mortgageLien1": _money(home_loan / 240), "mortgageLien2": 0.0,
-                        "rent": 0.0 if home else float(rng.randint(90, 220) * 10), "insurance": 95.0 if home else 0.0,
-                        "propertyTax": _money(home_value * 0.02 / 12),
-                        "utilities": {"gas": 45.0, "electricity": float(rng.randint(9, 25) * 10), "water": 60.0,
-                                      "sewer": 25.0, "cable": 80.0, "trash": 20.0, "phone": 90.0}},
-            "healthcare": {"healthInsurance": float(rng.randint(0, 60) * 10), "prescriptions": 40.0, "copays": 25.0},
+            "foodClothingMisc": {
+                "food": food,
+                "housekeeping": 60.0,
+                "apparel": 120.0,
+                "personalCare": 70.0,
+                "misc": 150.0,
+            },
+            "housing": {
+                "mortgageLien1": _money(home_loan / 240),
+                "mortgageLien2": 0.0,
+                "rent": 0.0 if home else float(rng.randint(90, 220) * 10),
+                "insurance": 95.0 if home else 0.0,
+                "propertyTax": _money(home_value * 0.02 / 12),
+                "utilities": {
+                    "gas": 45.0,
+                    "electricity": float(rng.randint(9, 25) * 10),
+                    "water": 60.0,
+                    "sewer": 25.0,
+                    "cable": 80.0,
+                    "trash": 20.0,
+                    "phone": 90.0,
+                },
+            },
+            "healthcare": {
+                "healthInsurance": float(rng.randint(0, 60) * 10),
+                "prescriptions": 40.0,
+                "copays": 25.0,
+            },
             "taxes": 0.0,
-            "transportation": {"vehicleCount": "1", "publicTransportation": 0.0, "autoInsurance": 140.0,
-                               "autoPayment1": _money(vehicle_loan / 36), "autoPayment2": 0.0},
+            "transportation": {
+                "vehicleCount": "1",
+                "publicTransportation": 0.0,
+                "autoInsurance": 140.0,
+                "autoPayment1": _money(vehicle_loan / 36),
+                "autoPayment2": 0.0,
+            },
             "otherExpenses": [{"name": "Student loan", "amount": 180.0}] if rng.random() < 0.5 else [],
         },
-        "raw_data": {"IncomeAdditional1": 0.0, "IncomeAdditional2": 0.0, "ExpenseCourtPayments": 0.0,
-                     "ExpenseChildCare": float(rng.choice([0, 300, 650])), "ExpenseWholeLifeInsurance": 0.0,
-                     "ExpenseTermLifeInsurance": 35.0, "ExpenseAutoTotal": _money(vehicle_loan / 36 + 140)},
+        "raw_data": {
+            "IncomeAdditional1": 0.0,
+            "IncomeAdditional2": 0.0,
+            "ExpenseCourtPayments": 0.0,
+            "ExpenseChildCare": float(rng.choice([0, 300, 650])),
+            "ExpenseWholeLifeInsurance": 0.0,
+            "ExpenseTermLifeInsurance": 35.0,
+            "ExpenseAutoTotal": _money(vehicle_loan / 36 + 140),
+        },
         "Result": result,
     }
     # Real forms often carry some money amounts as numeric strings, too.
@@ -907,35 +1482,58 @@ def transcript_files(case_id: str, kind: str) -> list[dict[str, Any]]:
         names = []
         for year in _years(case_id):
             for owner in sorted({f["Owner"] for f in _wi_forms(case_id, year)}, reverse=True):  # TP first
-                names.append((f"WI S {year % 100:02d}.pdf" if owner == "S" else f"WI {year % 100:02d}.pdf", owner))
+                names.append(
+                    (f"WI S {year % 100:02d}.pdf" if owner == "S" else f"WI {year % 100:02d}.pdf", owner)
+                )
     else:
         raise ValueError(f"kind must be 'at' or 'wi', got {kind!r}")
-    return [{"index": i, "filename": name, "case_document_id": _doc_id(case_id, kind, name), "owner": owner}
-            for i, (name, owner) in enumerate(names, 1)]
+    return [
+        {"index": i, "filename": name, "case_document_id": _doc_id(case_id, kind, name), "owner": owner}
+        for i, (name, owner) in enumerate(names, 1)
+    ]
 
 
 def _pdf_text(case_id: str, kind: str, entry: dict[str, Any]) -> list[str]:
     name = entry["filename"]
     yy = int(re.search(r"(\d\d)\.pdf$", name).group(1))  # type: ignore[union-attr]
     year = 2000 + yy
-    head = [f"Case {case_id}   Document {entry['case_document_id']}   File {name}", "SANDBOX - NOT AN IRS DOCUMENT", ""]
+    head = [
+        f"Case {case_id}   Document {entry['case_document_id']}   File {name}",
+        "SANDBOX - NOT AN IRS DOCUMENT",
+        "",
+    ]
     if kind == "at":
         rec = next(r for r in _at_records(case_id) if r["source_file"] == name)
-        lines = ["Account Transcript", "FORM NUMBER: 1040", f"TAX PERIOD: Dec. 31, {year}", *head,
-                 f"ACCOUNT BALANCE: {rec['account_balance']:,.2f}", f"ACCRUED INTEREST: {rec['accrued_interest']:,.2f}",
-                 f"ACCRUED PENALTY: {rec['accrued_penalty']:,.2f}", f"FILING STATUS: {rec['filing_status']}",
-                 f"ADJUSTED GROSS INCOME: {rec['adjusted_gross_income']:,.2f}",
-                 f"TAXABLE INCOME: {rec['taxable_income']:,.2f}", f"TAX PER RETURN: {rec['tax_per_return']:,.2f}",
-                 "", "CODE  EXPLANATION OF TRANSACTION                          DATE          AMOUNT"]
+        lines = [
+            "Account Transcript",
+            "FORM NUMBER: 1040",
+            f"TAX PERIOD: Dec. 31, {year}",
+            *head,
+            f"ACCOUNT BALANCE: {rec['account_balance']:,.2f}",
+            f"ACCRUED INTEREST: {rec['accrued_interest']:,.2f}",
+            f"ACCRUED PENALTY: {rec['accrued_penalty']:,.2f}",
+            f"FILING STATUS: {rec['filing_status']}",
+            f"ADJUSTED GROSS INCOME: {rec['adjusted_gross_income']:,.2f}",
+            f"TAXABLE INCOME: {rec['taxable_income']:,.2f}",
+            f"TAX PER RETURN: {rec['tax_per_return']:,.2f}",
+            "",
+            "CODE  EXPLANATION OF TRANSACTION                          DATE          AMOUNT",
+        ]
         for t in rec["transactions"]:
-            lines.append(f"{t['code']:<5} {t['description'][:50]:<50} {_mdy(t['date']):<10} {t['amount']:>12,.2f}")
+            lines.append(
+                f"{t['code']:<5} {t['description'][:50]:<50} {_mdy(t['date']):<10} {t['amount']:>12,.2f}"
+            )
         return lines
     owner = entry["owner"]
     lines = ["Wage and Income Transcript", f"TAX PERIOD REQUESTED: December, {year}", *head]
     for f in _wi_forms(case_id, year):
         if f["Owner"] != owner:
             continue
-        lines += ["", f"Form {f['Form']} Wage and Income Statement", f"Payer: {f['Issuer']['Name']} {f['Issuer']['EIN']}"]
+        lines += [
+            "",
+            f"Form {f['Form']} Wage and Income Statement",
+            f"Payer: {f['Issuer']['Name']} {f['Issuer']['EIN']}",
+        ]
         lines += [f"  {box}: {value}" for box, value in list(f["Fields"].items())[:4]]
     return lines[:58]
 
@@ -971,7 +1569,9 @@ def build_pdf(lines: list[str]) -> bytes:
 
 def pdf_bytes(case_id: str, kind: str, case_document_id: str) -> bytes | None:
     """The transcript PDF for a listed document id, else None (=> 404 'PDF file not found or empty')."""
-    entry = next((f for f in transcript_files(case_id, kind) if f["case_document_id"] == str(case_document_id)), None)
+    entry = next(
+        (f for f in transcript_files(case_id, kind) if f["case_document_id"] == str(case_document_id)), None
+    )
     if entry is None:
         return None
     return build_pdf(_pdf_text(case_id, kind, entry))

@@ -85,7 +85,12 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     async def transcripts(request: Request, kind: Kind, case_id: CaseId) -> Response:
         def listing() -> dict[str, Any]:
             files = data.transcript_files(case_id, kind)
-            return {"case_id": case_id, "transcript_type": kind.upper(), "total_files": len(files), "files": files}
+            return {
+                "case_id": case_id,
+                "transcript_type": kind.upper(),
+                "total_files": len(files),
+                "files": files,
+            }
 
         return await serve(request, case_id, f"transcripts/{kind}", listing)
 
@@ -96,8 +101,11 @@ def create_app(settings: Settings | None = None) -> FastAPI:
             if not raw:
                 return None
             name = f"{kind.upper()}_{case_id}_{case_document_id}.pdf"
-            return Response(raw, media_type="application/pdf",
-                            headers={"Content-Disposition": f"attachment; filename={name}"})
+            return Response(
+                raw,
+                media_type="application/pdf",
+                headers={"Content-Disposition": f"attachment; filename={name}"},
+            )
 
         return await serve(request, case_id, f"transcripts/download/{kind}", pdf)
 
@@ -113,12 +121,19 @@ def create_app(settings: Settings | None = None) -> FastAPI:
             body = {}
         creds = body.get("credentials", body) if isinstance(body, dict) else {}
         if not isinstance(creds, dict) or (creds.get("username"), creds.get("password")) != (
-                settings.tiparser_username, settings.tiparser_password):
+            settings.tiparser_username,
+            settings.tiparser_password,
+        ):
             return error(401, "Authentication failed: invalid username or password")
         cookies = {"ASP.NET_SessionId": secrets.token_hex(12), ".ASPXAUTH": secrets.token_hex(24)}
         login.update(logged_in=True, cookies=cookies)
-        response = JSONResponse({"message": "Authentication successful", "status": "success",
-                                 "data": {"cookieCount": len(cookies), "username": creds["username"]}})
+        response = JSONResponse(
+            {
+                "message": "Authentication successful",
+                "status": "success",
+                "data": {"cookieCount": len(cookies), "username": creds["username"]},
+            }
+        )
         for name, value in cookies.items():
             response.set_cookie(name, value, httponly=True)
         return response
@@ -128,8 +143,9 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         runtime.count("*", "auth/status")
         if not key_ok(request):
             return error(403, "Invalid or expired API Key")
-        return JSONResponse({"authenticated": login["logged_in"], "cookie_count": len(login["cookies"]),
-                             "status": "success"})
+        return JSONResponse(
+            {"authenticated": login["logged_in"], "cookie_count": len(login["cookies"]), "status": "success"}
+        )
 
     @app.post("/auth/logout")
     async def auth_logout(request: Request) -> Response:

@@ -119,8 +119,21 @@ def start_sandbox(env: dict[str, str] | None = None) -> Iterator[Sandbox]:
                 log = Path(logdir) / f"{service}.log"
                 with open(log, "wb") as out:
                     proc = subprocess.Popen(
-                        [sys.executable, "-m", "sandbox", service, "--host", "127.0.0.1", "--port", str(port)],
-                        cwd=REPO_ROOT, env=child_env, stdout=out, stderr=subprocess.STDOUT)
+                        [
+                            sys.executable,
+                            "-m",
+                            "sandbox",
+                            service,
+                            "--host",
+                            "127.0.0.1",
+                            "--port",
+                            str(port),
+                        ],
+                        cwd=REPO_ROOT,
+                        env=child_env,
+                        stdout=out,
+                        stderr=subprocess.STDOUT,
+                    )
                 procs.append(proc)
                 urls[service] = f"http://127.0.0.1:{port}"
                 urls[service + "_log"] = str(log)

@@ -12,8 +12,13 @@ from tests.test_sandbox_data import check_pdf
 
 
 def _nested(sb) -> dict:
-    return {"credentials": {"username": sb.casehelper_username, "password": sb.casehelper_password,
-                            "appType": sb.casehelper_app_type}}
+    return {
+        "credentials": {
+            "username": sb.casehelper_username,
+            "password": sb.casehelper_password,
+            "appType": sb.casehelper_app_type,
+        }
+    }
 
 
 def _cookie_header(login: httpx.Response) -> str:
@@ -33,8 +38,11 @@ def test_health(sandbox) -> None:
 
 
 def test_login_nested_body_returns_cookies_in_body_and_headers(sandbox_reset) -> None:
-    r = httpx.post(f"{sandbox_reset.casehelper_url}/v2/auth/login", json=_nested(sandbox_reset),
-                   headers={"accept": "application/json"})
+    r = httpx.post(
+        f"{sandbox_reset.casehelper_url}/v2/auth/login",
+        json=_nested(sandbox_reset),
+        headers={"accept": "application/json"},
+    )
     assert r.status_code == 200
     cookies = r.json()["cookies"]
     assert cookies["casehelper_session"] and cookies["remember_me"] == ""
@@ -45,17 +53,26 @@ def test_login_nested_body_returns_cookies_in_body_and_headers(sandbox_reset) ->
 def test_login_flat_body_and_set_cookie_session(sandbox_reset) -> None:
     sb = sandbox_reset
     with httpx.Client(base_url=sb.casehelper_url) as client:  # the client keeps Set-Cookie cookies
-        r = client.post("/v2/auth/login", json={"username": sb.casehelper_username,
-                                                "password": sb.casehelper_password, "appType": sb.casehelper_app_type})
+        r = client.post(
+            "/v2/auth/login",
+            json={
+                "username": sb.casehelper_username,
+                "password": sb.casehelper_password,
+                "appType": sb.casehelper_app_type,
+            },
+        )
         assert r.status_code == 200 and "cookies" in r.json()
         assert client.get("/api/cases/1295022/interview").status_code == 200
 
 
-@pytest.mark.parametrize("body", [
-    {"credentials": {"username": "sandbox-user", "password": "wrong", "appType": "transcript_pipeline"}},
-    {"username": "someone", "password": "sandbox-password"},
-    {"credentials": {"username": "sandbox-user", "password": "sandbox-password", "appType": "other_app"}},
-])
+@pytest.mark.parametrize(
+    "body",
+    [
+        {"credentials": {"username": "sandbox-user", "password": "wrong", "appType": "transcript_pipeline"}},
+        {"username": "someone", "password": "sandbox-password"},
+        {"credentials": {"username": "sandbox-user", "password": "sandbox-password", "appType": "other_app"}},
+    ],
+)
 def test_login_bad_credentials_401(sandbox, body: dict) -> None:
     r = httpx.post(f"{sandbox.casehelper_url}/v2/auth/login", json=body)
     assert r.status_code == 401 and "cookies" not in r.json()
@@ -82,7 +99,10 @@ def test_no_interview_404(sandbox, session) -> None:
 
 def test_interview_500_case(sandbox, session) -> None:
     for _ in range(3):
-        assert httpx.get(f"{sandbox.casehelper_url}/api/cases/5000500/interview", headers=session).status_code == 500
+        assert (
+            httpx.get(f"{sandbox.casehelper_url}/api/cases/5000500/interview", headers=session).status_code
+            == 500
+        )
     assert sandbox.calls("casehelper")["5000500"] == {"interview": 3}
 
 
@@ -102,13 +122,19 @@ def test_blob_walk_and_download(sandbox, session) -> None:
     entries = walk.json()["data"]
     assert {e["document_type"] for e in entries} == {"AT", "WI"}
     entry = next(e for e in entries if e["file_name"] == "AT 21.pdf")
-    r = httpx.post(f"{sandbox.casehelper_url}/v2/blobs/1295022/download", headers={**session, "accept": "application/pdf"},
-                   json={"status": 200, "data": [entry]})
+    r = httpx.post(
+        f"{sandbox.casehelper_url}/v2/blobs/1295022/download",
+        headers={**session, "accept": "application/pdf"},
+        json={"status": 200, "data": [entry]},
+    )
     assert r.status_code == 200 and r.headers["content-type"] == "application/pdf"
     check_pdf(r.content)
     assert r.content == data.pdf_bytes("1295022", "at", entry["case_document_id"])
-    missing = httpx.post(f"{sandbox.casehelper_url}/v2/blobs/1295022/download", headers=session,
-                         json={"status": 200, "data": [{**entry, "case_document_id": "1"}]})
+    missing = httpx.post(
+        f"{sandbox.casehelper_url}/v2/blobs/1295022/download",
+        headers=session,
+        json={"status": 200, "data": [{**entry, "case_document_id": "1"}]},
+    )
     assert missing.status_code == 404
     assert httpx.get(f"{sandbox.casehelper_url}/v2/blobs/1295022/walk").status_code == 401
 

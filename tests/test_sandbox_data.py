@@ -18,9 +18,14 @@ SAMPLE_IDS = ["1295022", "1000001", "2000005", "3000001", "3000002", "4000500", 
 
 
 def _digest(case_id: str) -> str:
-    parts = [data.at_payload(case_id), data.wi_payload(case_id), data.trt_payload(case_id),
-             data.interview_payload(case_id), data.transcript_files(case_id, "at"),
-             data.transcript_files(case_id, "wi")]
+    parts = [
+        data.at_payload(case_id),
+        data.wi_payload(case_id),
+        data.trt_payload(case_id),
+        data.interview_payload(case_id),
+        data.transcript_files(case_id, "at"),
+        data.transcript_files(case_id, "wi"),
+    ]
     raw = json.dumps(parts).encode()
     for f in data.transcript_files(case_id, "at")[:2]:
         raw += data.pdf_bytes(case_id, "at", f["case_document_id"]) or b""
@@ -32,11 +37,11 @@ def check_pdf(raw: bytes) -> None:
     assert raw.startswith(b"%PDF-1.")
     assert raw.rstrip().endswith(b"%%EOF")
     startxref = int(re.search(rb"startxref\s+(\d+)\s+%%EOF", raw).group(1))
-    assert raw[startxref:startxref + 4] == b"xref"
+    assert raw[startxref : startxref + 4] == b"xref"
     header = re.match(rb"xref\n0 (\d+)\n", raw[startxref:])
     size = int(header.group(1))
-    table = raw[startxref + header.end(): startxref + header.end() + 20 * size]
-    entries = [table[i * 20:(i + 1) * 20] for i in range(size)]
+    table = raw[startxref + header.end() : startxref + header.end() + 20 * size]
+    entries = [table[i * 20 : (i + 1) * 20] for i in range(size)]
     assert entries[0] == b"0000000000 65535 f \n"
     for number, entry in enumerate(entries[1:], 1):
         offset = int(entry[:10])
@@ -45,7 +50,7 @@ def check_pdf(raw: bytes) -> None:
     assert re.search(rb"/Size %d\b" % size, raw)
     stream = re.search(rb"/Length (\d+) >>\nstream\n", raw)
     length = int(stream.group(1))
-    assert raw[stream.end() + length: stream.end() + length + 10] == b"\nendstream"
+    assert raw[stream.end() + length : stream.end() + length + 10] == b"\nendstream"
 
 
 def test_same_payload_twice() -> None:
@@ -56,10 +61,18 @@ def test_same_payload_twice() -> None:
 
 def test_same_payload_in_another_process() -> None:
     """No hash() seeding: a fresh interpreter (different hash salt) produces identical bytes."""
-    code = ("import sys; sys.path.insert(0, '.'); from tests.test_sandbox_data import _digest, SAMPLE_IDS; "
-            "print(' '.join(_digest(c) for c in SAMPLE_IDS))")
-    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True,
-                         env={"PYTHONHASHSEED": "12345", "PATH": ""}, cwd=str(data.__file__).rsplit("/sandbox/", 1)[0])
+    code = (
+        "import sys; sys.path.insert(0, '.'); from tests.test_sandbox_data import _digest, SAMPLE_IDS; "
+        "print(' '.join(_digest(c) for c in SAMPLE_IDS))"
+    )
+    out = subprocess.run(
+        [sys.executable, "-c", code],
+        capture_output=True,
+        text=True,
+        check=True,
+        env={"PYTHONHASHSEED": "12345", "PATH": ""},
+        cwd=str(data.__file__).rsplit("/sandbox/", 1)[0],
+    )
     assert out.stdout.split() == [_digest(c) for c in SAMPLE_IDS]
 
 
@@ -99,11 +112,25 @@ def test_normal_case_shape() -> None:
         years = {int(r["tax_year"]) for r in records}
         assert 3 <= len(years) <= 6 and min(years) >= 2016 and max(years) <= 2024
         for r in records:
-            assert set(r) >= {"tax_year", "account_balance", "accrued_interest", "accrued_penalty", "total_balance",
-                              "adjusted_gross_income", "taxable_income", "tax_per_return", "filing_status",
-                              "processing_date", "owner", "source_file", "transactions"}
+            assert set(r) >= {
+                "tax_year",
+                "account_balance",
+                "accrued_interest",
+                "accrued_penalty",
+                "total_balance",
+                "adjusted_gross_income",
+                "taxable_income",
+                "tax_per_return",
+                "filing_status",
+                "processing_date",
+                "owner",
+                "source_file",
+                "transactions",
+            }
             assert r["owner"] in ("TP", "S")
-            assert r["total_balance"] == round(r["account_balance"] + r["accrued_interest"] + r["accrued_penalty"], 2)
+            assert r["total_balance"] == round(
+                r["account_balance"] + r["accrued_interest"] + r["accrued_penalty"], 2
+            )
             assert r["account_balance"] == round(sum(t["amount"] for t in r["transactions"]), 2)
             for t in r["transactions"]:
                 assert set(t) == {"code", "date", "amount", "description"}
@@ -119,17 +146,45 @@ def test_demo_case_is_full() -> None:
     records = data.at_payload("1295022")["at_records"]
     assert [r["tax_year"] for r in records] == ["2018", "2019", "2020", "2021", "2022", "2023"]
     codes = {c for r in records for c in _codes(r)}
-    assert codes >= {"150", "290", "300", "610", "670", "806", "166", "276", "196", "971", "582", "706", "826"}
+    assert codes >= {
+        "150",
+        "290",
+        "300",
+        "610",
+        "670",
+        "806",
+        "166",
+        "276",
+        "196",
+        "971",
+        "582",
+        "706",
+        "826",
+    }
     descriptions = {t["description"] for r in records for t in r["transactions"]}
-    assert {"Pending installment agreement", "Installment agreement established",
-            "Substitute tax return prepared by IRS"} <= descriptions
+    assert {
+        "Pending installment agreement",
+        "Installment agreement established",
+        "Substitute tax return prepared by IRS",
+    } <= descriptions
     assert data.trt_payload("1295022") is None
     assert data.interview_payload("1295022") is not None
     wi = data.wi_payload("1295022")
     forms = [f for forms in wi["years_data"].values() for f in forms]
     kinds = {f["Form"] for f in forms}
-    assert kinds >= {"W-2", "1099-NEC", "1099-K", "1099-INT", "1099-DIV", "1099-MISC", "1099-G", "1099-B",
-                     "1099-R", "W-2G", "1098"}
+    assert kinds >= {
+        "W-2",
+        "1099-NEC",
+        "1099-K",
+        "1099-INT",
+        "1099-DIV",
+        "1099-MISC",
+        "1099-G",
+        "1099-B",
+        "1099-R",
+        "W-2G",
+        "1098",
+    }
     assert any(f["Category"] == "SE" and f["Income"] > 0 for f in forms)
     assert {f["Owner"] for f in forms} == {"TP", "S"}
     # Upstream quirk: summary never counts SE income.
@@ -160,25 +215,42 @@ def _focus(case_id: str) -> dict:
     return data.at_payload(case_id)["at_records"][0]
 
 
-@pytest.mark.parametrize(("case_id", "expected"), [
-    ("2000001", [("150", "2018-04-16"), ("290", "2020-06-08")]),
-    ("2000002", [("150", "2019-04-15"), ("971", "2021-03-01"), ("972", "2021-05-10")]),
-    ("2000003", [("150", "2018-05-21"), ("480", "2022-02-14"), ("481", "2022-09-26")]),
-    ("2000004", [("150", "2018-05-21"), ("480", "2022-02-14"), ("482", "2022-07-18")]),
-    ("2000005", [("150", "2019-06-03"), ("520", "2021-08-09"), ("521", "2022-01-18")]),
-    ("2000006", [("150", "2019-06-03"), ("520", "2023-03-06")]),
-    ("2000007", [("150", "2018-04-17"), ("971", "2022-03-21"), ("520", "2022-05-02"), ("521", "2022-11-14")]),
-    ("2000008", [("150", "2018-04-16"), ("480", "2021-01-11"), ("971", "2021-06-01"), ("481", "2021-06-14"),
-                 ("972", "2021-09-20")]),
-    ("2000009", [("150", "2016-02-29")]),
-    ("2000010", [("150", "2019-04-15"), ("971", "2021-03-01"), ("971", "2021-04-12")]),
-    ("2000011", [("150", "2014-06-02"), ("520", "2024-05-20"), ("521", "2024-05-24")]),
-])
+@pytest.mark.parametrize(
+    ("case_id", "expected"),
+    [
+        ("2000001", [("150", "2018-04-16"), ("290", "2020-06-08")]),
+        ("2000002", [("150", "2019-04-15"), ("971", "2021-03-01"), ("972", "2021-05-10")]),
+        ("2000003", [("150", "2018-05-21"), ("480", "2022-02-14"), ("481", "2022-09-26")]),
+        ("2000004", [("150", "2018-05-21"), ("480", "2022-02-14"), ("482", "2022-07-18")]),
+        ("2000005", [("150", "2019-06-03"), ("520", "2021-08-09"), ("521", "2022-01-18")]),
+        ("2000006", [("150", "2019-06-03"), ("520", "2023-03-06")]),
+        (
+            "2000007",
+            [("150", "2018-04-17"), ("971", "2022-03-21"), ("520", "2022-05-02"), ("521", "2022-11-14")],
+        ),
+        (
+            "2000008",
+            [
+                ("150", "2018-04-16"),
+                ("480", "2021-01-11"),
+                ("971", "2021-06-01"),
+                ("481", "2021-06-14"),
+                ("972", "2021-09-20"),
+            ],
+        ),
+        ("2000009", [("150", "2016-02-29")]),
+        ("2000010", [("150", "2019-04-15"), ("971", "2021-03-01"), ("971", "2021-04-12")]),
+        ("2000011", [("150", "2014-06-02"), ("520", "2024-05-20"), ("521", "2024-05-24")]),
+    ],
+)
 def test_csed_scenarios(case_id: str, expected: list[tuple[str, str]]) -> None:
     record = _focus(case_id)
-    events = [(t["code"], t["date"]) for t in record["transactions"]
-              if t["code"] in {"150", "290", "480", "481", "482", "520", "521", "971", "972"}
-              and not t["description"].startswith("Notice issued")]
+    events = [
+        (t["code"], t["date"])
+        for t in record["transactions"]
+        if t["code"] in {"150", "290", "480", "481", "482", "520", "521", "971", "972"}
+        and not t["description"].startswith("Notice issued")
+    ]
     assert events == expected
     assert record["account_balance"] > 0  # an unpaid balance, so the CSED matters
     # No other assessment that starts its own CSED in the focus module.
@@ -220,7 +292,9 @@ def test_at_drift_data_array() -> None:
     body = data.at_payload("3000002")
     assert set(body) == {"data"}
     tx = [t for r in body["data"] for t in r["account_activity"]]
-    assert all({"tc", "posted_date", "transaction_amount", "Explanation", "balance_after"} == set(t) for t in tx)
+    assert all(
+        {"tc", "posted_date", "transaction_amount", "Explanation", "balance_after"} == set(t) for t in tx
+    )
     assert any(isinstance(t["transaction_amount"], str) for t in tx)
     assert any(isinstance(t["transaction_amount"], float) for t in tx)
     assert all(isinstance(r["year"], int) and r["status"] in ("Filed", "Unfiled") for r in body["data"])
@@ -232,8 +306,19 @@ def test_wi_drift_shapes() -> None:
     flat = data.wi_payload("3000002")
     assert set(flat) == {"forms"}
     keys = {k for f in flat["forms"] for k in f}
-    assert {"Year", "tax_year", "TaxYear", "form_type", "FormType", "gross_amount", "Amount",
-            "federal_withholding", "FederalTaxWithheld", "IssuerName", "taxpayer_type"} <= keys
+    assert {
+        "Year",
+        "tax_year",
+        "TaxYear",
+        "form_type",
+        "FormType",
+        "gross_amount",
+        "Amount",
+        "federal_withholding",
+        "FederalTaxWithheld",
+        "IssuerName",
+        "taxpayer_type",
+    } <= keys
     assert any(isinstance(f.get("Amount"), str) and f["Amount"].startswith("$") for f in flat["forms"])
 
 

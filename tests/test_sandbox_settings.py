@@ -54,15 +54,18 @@ def test_cold_start_then_latency(special) -> None:
 
 def test_latency_calls_overlap(special) -> None:
     async def run() -> float:
-        async with httpx.AsyncClient(base_url=special.tiparser_url, headers={"x-api-key": "other-key"},
-                                     timeout=10) as client:
+        async with httpx.AsyncClient(
+            base_url=special.tiparser_url, headers={"x-api-key": "other-key"}, timeout=10
+        ) as client:
             start = time.perf_counter()
             responses = await asyncio.gather(*[client.get(f"/analysis/wi/{1000 + i}") for i in range(6)])
             assert all(r.status_code == 200 for r in responses)
             return time.perf_counter() - start
 
     special.reset()
-    httpx.get(f"{special.tiparser_url}/analysis/at/1", headers={"x-api-key": "other-key"}, timeout=10)  # cold start
+    httpx.get(
+        f"{special.tiparser_url}/analysis/at/1", headers={"x-api-key": "other-key"}, timeout=10
+    )  # cold start
     assert asyncio.run(run()) < 6 * 0.3 * 0.6  # six 0.3 s delays run concurrently
 
 
@@ -101,7 +104,9 @@ def test_casehelper_api_key_credentials_and_ttl(special) -> None:
 
 def test_same_bytes_across_processes(sandbox, special) -> None:
     for path in ("/analysis/at/1295022", "/analysis/wi/3000002", "/transcripts/wi/1295022"):
-        a = httpx.get(sandbox.tiparser_url + path, headers={"x-api-key": sandbox.tiparser_api_key}, timeout=10)
+        a = httpx.get(
+            sandbox.tiparser_url + path, headers={"x-api-key": sandbox.tiparser_api_key}, timeout=10
+        )
         b = httpx.get(special.tiparser_url + path, headers={"x-api-key": "other-key"}, timeout=10)
         assert a.status_code == 200 and a.content == b.content
 
@@ -111,8 +116,10 @@ def test_global_fault() -> None:
         url = f"{sb.tiparser_url}/analysis/at/1000001"
         headers = {"x-api-key": sb.tiparser_api_key}
         assert [httpx.get(url, headers=headers).status_code for _ in range(3)] == [500, 500, 200]
-        login = httpx.post(f"{sb.casehelper_url}/v2/auth/login",
-                           json={"username": "sandbox-user", "password": "sandbox-password"})
+        login = httpx.post(
+            f"{sb.casehelper_url}/v2/auth/login",
+            json={"username": "sandbox-user", "password": "sandbox-password"},
+        )
         assert login.status_code == 200  # logins are not case calls: no fault
         url = f"{sb.casehelper_url}/api/cases/1000001/interview"
         assert [httpx.get(url, cookies=login.cookies).status_code for _ in range(3)] == [500, 500, 200]

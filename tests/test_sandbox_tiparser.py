@@ -13,8 +13,9 @@ from tests.test_sandbox_data import check_pdf
 
 @pytest.fixture
 def tp(sandbox_reset) -> httpx.Client:
-    with httpx.Client(base_url=sandbox_reset.tiparser_url, timeout=10,
-                      headers={"x-api-key": sandbox_reset.tiparser_api_key}) as client:
+    with httpx.Client(
+        base_url=sandbox_reset.tiparser_url, timeout=10, headers={"x-api-key": sandbox_reset.tiparser_api_key}
+    ) as client:
         yield client
 
 
@@ -23,9 +24,20 @@ def test_health_needs_no_key(sandbox) -> None:
     assert r.status_code == 200 and r.json()["status"] == "healthy"
 
 
-@pytest.mark.parametrize("path", ["/analysis/at/1295022", "/analysis/wi/1295022", "/analysis/trt/1000001",
-                                  "/transcripts/at/1295022", "/transcripts/wi/1295022", "/auth/status"])
-@pytest.mark.parametrize("headers", [{}, {"x-api-key": "wrong"}, {"Authorization": "Bearer sandbox-tiparser-key"}])
+@pytest.mark.parametrize(
+    "path",
+    [
+        "/analysis/at/1295022",
+        "/analysis/wi/1295022",
+        "/analysis/trt/1000001",
+        "/transcripts/at/1295022",
+        "/transcripts/wi/1295022",
+        "/auth/status",
+    ],
+)
+@pytest.mark.parametrize(
+    "headers", [{}, {"x-api-key": "wrong"}, {"Authorization": "Bearer sandbox-tiparser-key"}]
+)
 def test_api_key_required(sandbox_reset, path: str, headers: dict) -> None:
     r = httpx.get(f"{sandbox_reset.tiparser_url}{path}", headers=headers)
     assert r.status_code == 403
@@ -82,7 +94,9 @@ def test_login_status_logout(tp: httpx.Client) -> None:
     assert ok.status_code == 200
     assert ok.json()["status"] == "success" and ok.json()["message"] == "Authentication successful"
     assert ok.json()["data"]["cookieCount"] == len(ok.cookies) == 2
-    nested = tp.post("/auth/login", json={"credentials": {"username": "sandbox-user", "password": "sandbox-password"}})
+    nested = tp.post(
+        "/auth/login", json={"credentials": {"username": "sandbox-user", "password": "sandbox-password"}}
+    )
     assert nested.status_code == 200
     assert tp.get("/auth/status").json()["authenticated"] is True
     assert tp.post("/auth/logout").status_code == 200
