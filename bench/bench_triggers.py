@@ -1,0 +1,126 @@
+"""Bronze insert -> gold complete, through the real triggers, with realistic sandbox payloads.
+
+Figures:
+  * bulk: cases/s when a batch of cases (all four sources each) is inserted, one multi-row
+    INSERT per source, triggers on; baseline: the same rows into copies of the bronze tables
+    without triggers.
+  * single case: median and p95 milliseconds to insert one case's four payloads in one
+    transaction (gold complete at commit); baseline: the same without triggers.
+
+    python -m bench.bench_triggers [--cases 500] [--single 60]
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import sys
+
+import psycopg
+from psycopg.types.json import Jsonb
+
+from bench.common import Figure, Timer, median, percentile, scratch_database
+from sandbox import data
+
+SOURCES = ("at", "wi", "trt", "interview")
+BENCH = "bronze -> gold triggers"
+
+
+def _payloads(case_ids: list[str]) -> dict[str, list[tuple[str, Jsonb]]]:
+    builders = {"at": data.at_payload, "wi": data.wi_payload, "trt": data.trt_payload,
+                "interview": data.interview_payload}
+    rows: dict[str, list[tuple[str, Jsonb]]] = {s: [] for s in SOURCES}
+    for case_id in case_ids:
+        for source in SOURCES:
+            payload = builders[source](case_id)
+            if payload is not None:
+                rows[source].append((case_id, Jsonb(payload)))
+    return rows
+
+
+def _case_ids(start: int, count: int) -> list[str]:
+    # Plain "normal" sandbox cases (ids outside the behaviour table).
+    return [str(start + i) for i in range(count)]
+
+
+def _make_plain_tables(conn: psycopg.Connection) -> None:
+    for source in SOURCES:
+        conn.execute(f"CREATE TABLE plain_bronze_{source} (LIKE bronze_{source}_raw INCLUDING DEFAULTS)")
+        conn.execute(f"ALTER TABLE plain_bronze_{source} ALTER COLUMN payload_hash DROP NOT NULL")
+
+
+def _insert(conn: psycopg.Connection, table: str, rows: list[tuple[str, Jsonb]]) -> None:
+    if rows:
+        with conn.cursor() as cur:
+            cur.executemany(f"INSERT INTO {table} (case_id, raw_response) VALUES (%s, %s)", rows)
+
+
+def _bulk(url: str, case_ids: list[str], *, triggers: bool) -> float:
+    rows = _payloads(case_ids)
+    with psycopg.connect(url) as conn:
+        if not triggers:
+            conn.execute("INSERT INTO cases (case_id) SELECT unnest(%s::text[]) ON CONFLICT DO NOTHING",
+                         (case_ids,))
+        with Timer() as timer:
+            for source in SOURCES:
+                table = f"bronze_{source}_raw" if triggers else f"plain_bronze_{source}"
+                _insert(conn, table, rows[source])
+            conn.commit()
+    return len(case_ids) / timer.seconds
+
+
+def _single(url: str, case_ids: list[str], *, triggers: bool) -> list[float]:
+    rows = _payloads(case_ids)
+    by_case = {c: {s: [r for r in rows[s] if r[0] == c] for s in SOURCES} for c in case_ids}
+    timings = []
+    with psycopg.connect(url) as conn:
+        for case_id in case_ids:
+            with Timer() as timer:
+                for source in SOURCES:
+                    table = f"bronze_{source}_raw" if triggers else f"plain_bronze_{source}"
+                    _insert(conn, table, by_case[case_id][source])
+                conn.commit()
+            timings.append(timer.seconds * 1000)
+    return timings
+
+
+def _errors(url: str) -> int:
+    with psycopg.connect(url) as conn:
+        return conn.execute("SELECT count(*) FROM transformation_errors").fetchone()[0]
+
+
+def run(cases: int = 500, single: int = 60) -> list[Figure]:
+    with scratch_database() as url:
+        with psycopg.connect(url) as conn:
+            _make_plain_tables(conn)
+            conn.commit()
+        # Warm up caches and plans on cases not measured.
+        _bulk(url, _case_ids(7_100_000, 20), triggers=True)
+        plain_rate = _bulk(url, _case_ids(7_200_000, cases), triggers=False)
+        rate = _bulk(url, _case_ids(7_300_000, cases), triggers=True)
+        plain_single = _single(url, _case_ids(7_400_000, single), triggers=False)
+        with_triggers = _single(url, _case_ids(7_500_000, single), triggers=True)
+        errors = _errors(url)
+    note = f"{cases} cases x 4 sources; transformation errors during the run: {errors}"
+    return [
+        Figure(BENCH, "bulk ingest, triggers on (cases/s)", rate, "cases/s",
+               "plain bronze insert, no triggers", plain_rate, ">= 200 cases/s", rate >= 200, note),
+        Figure(BENCH, "single case, 4 payloads, median (ms)", median(with_triggers), "ms",
+               "plain insert, median", median(plain_single), "<= 25 ms", median(with_triggers) <= 25),
+        Figure(BENCH, "single case, 4 payloads, p95 (ms)", percentile(with_triggers, 95), "ms",
+               "plain insert, p95", percentile(plain_single, 95), None, None),
+    ]
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser()
+    parser.add_argument("--cases", type=int, default=500)
+    parser.add_argument("--single", type=int, default=60)
+    args = parser.parse_args(argv)
+    figures = run(args.cases, args.single)
+    sys.stdout.write(json.dumps([f.as_dict() for f in figures], indent=2) + "\n")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
