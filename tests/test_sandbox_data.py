@@ -8,6 +8,7 @@ import re
 import subprocess
 import sys
 from datetime import date
+from pathlib import Path
 
 import pytest
 
@@ -358,3 +359,14 @@ def test_pdf_escapes_text() -> None:
     raw = data.build_pdf(["a (b) c\\d", "plain"])
     check_pdf(raw)
     assert rb"(a \(b\) c\\d) Tj" in raw
+
+
+def test_readme_documents_every_case_and_setting() -> None:
+    readme = (Path(data.__file__).parent / "README.md").read_text()
+    for case_id, beh in data.BEHAVIOURS.items():
+        assert f"| `{case_id}` | {beh.label} |" in readme, case_id
+    settings_src = (Path(data.__file__).parent / "settings.py").read_text()
+    for name in set(re.findall(r"SANDBOX_[A-Z_]+", settings_src)):
+        assert f"`{name}`" in readme, name
+    for fault in FAULTS:
+        assert f"| `{fault}` |" in readme, fault
