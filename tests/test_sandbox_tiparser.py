@@ -199,3 +199,11 @@ def test_calls_counted_per_case_and_endpoint(tp: httpx.Client, sandbox) -> None:
     tp.get("/analysis/wi/1295022")
     httpx.get(f"{sandbox.tiparser_url}/analysis/at/1295022")  # rejected calls count too
     assert sandbox.calls()["1295022"] == {"analysis/at": 3, "analysis/wi": 1}
+
+
+def test_admin_cases_lists_the_table(sandbox) -> None:
+    for url in (sandbox.tiparser_url, sandbox.casehelper_url):
+        cases = httpx.get(f"{url}/__sandbox__/cases").json()["cases"]
+        assert {c["case_id"] for c in cases} == set(data.BEHAVIOURS)
+        demo = next(c for c in cases if c["case_id"] == "1295022")
+        assert demo["trt"] is False and demo["label"] == "demo"
