@@ -1,21 +1,215 @@
-"""FastAPI app factory. Routers are included here as they land."""
+"""FastAPI app factory: lifespan (DB pool, Dagster submitter thread), middleware, error
+handlers, routers. `uvicorn backend.app.main:app` serves the module-level `app`."""
 
 from __future__ import annotations
 
-from fastapi import FastAPI
+import time
+import uuid
+from collections.abc import AsyncIterator, Callable
+from contextlib import asynccontextmanager
+from typing import Any
 
-from backend.app.config import get_settings
+import psycopg
+from fastapi import Depends, FastAPI, Request
+from fastapi.exceptions import RequestValidationError
+from fastapi.middleware.cors import CORSMiddleware
+from fastapi.responses import JSONResponse
+from fastapi.routing import APIRoute
+from psycopg_pool import ConnectionPool, PoolTimeout
+from starlette.exceptions import HTTPException as StarletteHTTPException
+from starlette.types import ASGIApp, Message, Receive, Scope, Send
+
+from backend.app.config import Settings, get_settings
+from backend.app.database import Catalog, create_pool
+from backend.app.deps import get_current_user
+from backend.app.errors import AppError, DatabaseUnavailable
+from backend.app.logging_config import bind, configure_logging, get_logger, new_request_context
+from backend.app.routers import calculations, cases, dagster_extraction, extraction, health
+from backend.app.security import TokenVerifier
+from backend.app.services.case_status import CaseStatusService
+from backend.app.services.dagster_trigger import DagsterTrigger
+
+log = get_logger("api")
+access_log = get_logger("access")
+VERSION = "1.0.0"
 
 
-def create_app() -> FastAPI:
-    settings = get_settings()
-    app = FastAPI(title="Medallion API", version="0.1.0")
+def _operation_id(route: APIRoute) -> str:
+    """Stable operation ids: "<tag>-<function name>" (e.g. dagster-extract_case)."""
+    tag = route.tags[0] if route.tags else "default"
+    return f"{tag}-{route.name}"
 
-    @app.get("/health", tags=["health"])
-    def health() -> dict[str, str]:
-        """Process is up (no dependencies checked)."""
-        return {"status": "ok", "environment": settings.environment}
 
+class RequestContextMiddleware:
+    """Pure ASGI: a request id per request (X-Request-ID in and out), the log context, and one
+    JSON access line with method, path, status, duration, case id and run id."""
+
+    def __init__(self, app: ASGIApp) -> None:
+        self.app = app
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] != "http":
+            await self.app(scope, receive, send)
+            return
+        request_id = None
+        for name, value in scope.get("headers", ()):
+            if name == b"x-request-id":
+                candidate = value.decode("latin-1")[:64]
+                if candidate.replace("-", "").isalnum():
+                    request_id = candidate
+                break
+        request_id = request_id or uuid.uuid4().hex
+        ctx = new_request_context(request_id=request_id)
+        started = time.perf_counter()
+        status_code = 500
+
+        async def send_wrapper(message: Message) -> None:
+            nonlocal status_code
+            if message["type"] == "http.response.start":
+                status_code = message["status"]
+                message.setdefault("headers", [])
+                message["headers"] = [*message["headers"], (b"x-request-id", request_id.encode())]
+            await send(message)
+
+        try:
+            await self.app(scope, receive, send_wrapper)
+        finally:
+            path_params = scope.get("path_params") or {}
+            if ctx.get("case_id") is None and isinstance(path_params.get("case_id"), str):
+                ctx["case_id"] = path_params["case_id"][:32]
+            access_log.info(
+                "%s %s %s", scope.get("method"), scope.get("path"), status_code,
+                extra={"method": scope.get("method"), "path": scope.get("path"), "status": status_code,
+                       "duration_ms": round((time.perf_counter() - started) * 1000, 2)},
+            )
+
+
+def _error_body(exc: AppError) -> dict[str, Any]:
+    return {"type": exc.type, "detail": exc.detail}
+
+
+def install_exception_handlers(app: FastAPI) -> None:
+    @app.exception_handler(AppError)
+    async def app_error(_request: Request, exc: AppError) -> JSONResponse:
+        if exc.status_code >= 500:
+            log.warning("%s: %s", exc.type, exc.detail)
+        return JSONResponse(_error_body(exc), status_code=exc.status_code, headers=exc.headers)
+
+    @app.exception_handler(RequestValidationError)
+    async def validation_error(_request: Request, exc: RequestValidationError) -> JSONResponse:
+        errors = []
+        case_id_bad = False
+        for err in exc.errors():
+            loc = [str(p) for p in err.get("loc", ())]
+            if loc and loc[-1] in ("case_id", "case_ids") or (len(loc) >= 2 and loc[-2] == "case_ids"):
+                case_id_bad = True
+            errors.append({"loc": loc, "msg": err.get("msg"), "type": err.get("type")})
+        if case_id_bad:
+            body = {"type": "invalid_case_id", "detail": "A case id is 1 to 12 digits.", "errors": errors}
+        else:
+            body = {"type": "validation_error", "detail": "The request is not valid: "
+                    + "; ".join(f"{'.'.join(e['loc'])}: {e['msg']}" for e in errors), "errors": errors}
+        return JSONResponse(body, status_code=422)
+
+    @app.exception_handler(StarletteHTTPException)
+    async def http_error(_request: Request, exc: StarletteHTTPException) -> JSONResponse:
+        kinds = {404: "not_found", 405: "method_not_allowed", 401: "not_authenticated", 403: "forbidden"}
+        detail = exc.detail if isinstance(exc.detail, str) else "Request failed."
+        if exc.status_code == 404 and detail == "Not Found":
+            detail = "No such endpoint. See /docs for the API reference."
+        return JSONResponse({"type": kinds.get(exc.status_code, "http_error"), "detail": detail},
+                            status_code=exc.status_code, headers=getattr(exc, "headers", None))
+
+    @app.exception_handler(PoolTimeout)
+    @app.exception_handler(psycopg.OperationalError)
+    async def db_unavailable(_request: Request, exc: Exception) -> JSONResponse:
+        log.warning("database unavailable: %s", type(exc).__name__)
+        return JSONResponse(_error_body(DatabaseUnavailable()), status_code=503)
+
+    @app.exception_handler(Exception)
+    async def unexpected(_request: Request, exc: Exception) -> JSONResponse:
+        log.error("unhandled error", exc_info=exc)
+        return JSONResponse({"type": "internal_error",
+                             "detail": "Something went wrong on our side. The error has been logged."},
+                            status_code=500)
+
+
+def create_app(
+    settings: Settings | None = None,
+    *,
+    database_url: str | None = None,
+    submitter: Callable[..., list[dict[str, Any]]] | None = None,
+    load_submitter: bool = True,
+    log_file: Any = "default",
+) -> FastAPI:
+    """Build the app. Tests pass `database_url` (their migrated database) and a fake
+    `submitter`; production resolves the database from settings and imports
+    trigger_case_ingestion.submit_requests."""
+    settings = settings or get_settings()
+    if log_file == "default":
+        configure_logging(settings)
+    else:
+        configure_logging(settings, log_file=log_file)
+
+    @asynccontextmanager
+    async def lifespan(app: FastAPI) -> AsyncIterator[None]:
+        url = database_url
+        if url is None:
+            from backend.app.db.location import resolve_database_url
+
+            url = resolve_database_url(settings, stop_on_exit=False)
+        pool: ConnectionPool = create_pool(url)
+        pool.open(wait=False)
+        app.state.pool = pool
+        app.state.catalog = Catalog(pool)
+        app.state.status_service = CaseStatusService(app.state.catalog)
+        trigger = DagsterTrigger(pool, dagster_host=settings.dagster_host, dagster_port=settings.dagster_port,
+                                 dagster_ui_url=settings.dagster_ui_url, submitter=submitter,
+                                 load_submitter=load_submitter)
+        trigger.start()
+        app.state.trigger = trigger
+        app.state.legacy = None
+        log.info("API started", extra={"environment": settings.environment})
+        try:
+            yield
+        finally:
+            trigger.stop()
+            if app.state.legacy is not None:
+                app.state.legacy.close()
+            pool.close()
+            log.info("API stopped")
+
+    docs_public = settings.environment != "production"
+    app = FastAPI(
+        title="Medallion API",
+        version=VERSION,
+        description=("Extraction, case data and calculations for tax-resolution cases. Every `/api` route "
+                     "needs a Supabase access token (`Authorization: Bearer ...`; `make token` prints one "
+                     "locally). Errors are `{type, detail}`."),
+        lifespan=lifespan,
+        generate_unique_id_function=_operation_id,
+        docs_url="/docs" if docs_public else None,
+        redoc_url="/redoc" if docs_public else None,
+        openapi_url="/openapi.json" if docs_public else None,
+    )
+    app.state.settings = settings
+    app.state.verifier = TokenVerifier(settings)
+    install_exception_handlers(app)
+    app.add_middleware(
+        CORSMiddleware,
+        allow_origins=settings.cors_origins,
+        allow_credentials=True,
+        allow_methods=["GET", "POST", "PATCH", "PUT", "DELETE", "OPTIONS"],
+        allow_headers=["Authorization", "Content-Type", "X-Request-ID"],
+        expose_headers=["X-Request-ID"],
+    )
+    app.add_middleware(RequestContextMiddleware)
+
+    app.include_router(health.router)
+    signed_in = [Depends(get_current_user)]
+    for module in (dagster_extraction, extraction, cases, calculations):
+        app.include_router(module.router, dependencies=signed_in)
+    bind()  # a context for start-up log lines
     return app
 
 

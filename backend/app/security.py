@@ -1,15 +1,38 @@
-"""Supabase-issued JWTs: verification for the API and development tokens for local use."""
+"""Supabase-issued JWTs: verification for the API and development tokens for local use.
+
+Verification is local: HS256 with SUPABASE_JWT_SECRET (Supabase's legacy shared secret), or an
+asymmetric key from the project's JWKS (SUPABASE_JWKS_URL, Supabase's newer signing keys).
+The accepted algorithms are fixed per key type, never taken from the token. Expiry and audience
+are always checked; `exp` and `sub` must be present.
+"""
 
 from __future__ import annotations
 
+import threading
 import time
 import uuid
+from dataclasses import dataclass, field
+from typing import Any
 
 import jwt
 
 from backend.app.config import Settings
 
 DEV_TOKEN_TTL_S = 12 * 3600
+ASYMMETRIC_ALGORITHMS = ["RS256", "ES256", "EdDSA"]
+LEEWAY_S = 10
+
+
+class TokenError(Exception):
+    """The token is missing, malformed, expired, forged or for another audience (message is safe to show)."""
+
+
+@dataclass(frozen=True)
+class User:
+    id: str
+    role: str | None = None
+    email: str | None = None
+    claims: dict[str, Any] = field(default_factory=dict, repr=False)
 
 
 def create_dev_token(settings: Settings, *, subject: str | None = None, ttl_s: int = DEV_TOKEN_TTL_S) -> str:
@@ -25,6 +48,53 @@ def create_dev_token(settings: Settings, *, subject: str | None = None, ttl_s: i
         "exp": now + ttl_s,
     }
     return jwt.encode(claims, settings.supabase_jwt_secret, algorithm="HS256")
+
+
+class TokenVerifier:
+    """Built once per app; thread-safe (the JWKS client caches keys and is guarded by a lock)."""
+
+    def __init__(self, settings: Settings) -> None:
+        self.secret = settings.supabase_jwt_secret
+        self.audience = settings.supabase_jwt_audience
+        self.jwks_url = settings.supabase_jwks_url
+        self._jwks: jwt.PyJWKClient | None = None
+        self._lock = threading.Lock()
+
+    def _jwks_client(self) -> jwt.PyJWKClient:
+        with self._lock:
+            if self._jwks is None:
+                self._jwks = jwt.PyJWKClient(self.jwks_url, cache_keys=True, lifespan=600, timeout=5)
+            return self._jwks
+
+    def verify(self, token: str) -> User:
+        try:
+            header = jwt.get_unverified_header(token)
+        except jwt.PyJWTError as exc:
+            raise TokenError("Malformed token.") from exc
+        alg = header.get("alg")
+        options = {"require": ["exp", "sub"], "verify_aud": True, "verify_exp": True}
+        try:
+            if alg == "HS256":
+                if not self.secret:
+                    raise TokenError("HS256 tokens are not accepted by this server.")
+                claims = jwt.decode(token, self.secret, algorithms=["HS256"], audience=self.audience,
+                                    options=options, leeway=LEEWAY_S)
+            elif alg in ASYMMETRIC_ALGORITHMS and self.jwks_url:
+                try:
+                    key = self._jwks_client().get_signing_key_from_jwt(token)
+                except jwt.PyJWKClientConnectionError as exc:
+                    raise TokenError("Could not fetch the signing keys to verify this token.") from exc
+                claims = jwt.decode(token, key.key, algorithms=ASYMMETRIC_ALGORITHMS, audience=self.audience,
+                                    options=options, leeway=LEEWAY_S)
+            else:
+                raise TokenError("Token signed with an algorithm this server does not accept.")
+        except jwt.ExpiredSignatureError as exc:
+            raise TokenError("Token expired. Sign in again.") from exc
+        except (jwt.InvalidAudienceError, jwt.MissingRequiredClaimError) as exc:
+            raise TokenError(f"Token not valid for this API ({exc}).") from exc
+        except jwt.PyJWTError as exc:
+            raise TokenError("Invalid token signature or claims.") from exc
+        return User(id=str(claims["sub"]), role=claims.get("role"), email=claims.get("email"), claims=claims)
 
 
 def main() -> None:

@@ -1,0 +1,241 @@
+"""Where a case stands: one query over our own tables (bronze/silver/gold counts, the latest
+extraction request, the per-source ingestion state). Dagster is never polled per case.
+
+Status values: not_started, queued, running, bronze_only, silver_only, complete, partial, failed.
+"""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime, timedelta
+from typing import Any
+
+from psycopg import sql
+
+from backend.app.database import Catalog, fetch_one
+
+SOURCES = ("at", "wi", "trt", "interview")
+TERMINAL_SOURCE_STATES = ("stored", "unchanged", "no_data", "failed")
+ACTIVE_REQUEST_STATUSES = ("queued", "submitted", "running")
+STALE_FETCHING = timedelta(minutes=15)  # a 'fetching' state older than this is not "running" any more
+
+# key in the response -> candidate tables (first one that exists is counted)
+SILVER_TABLES: dict[str, tuple[str, ...]] = {
+    "tax_years": ("tax_years",),
+    "income_documents": ("income_documents",),
+    "account_activity": ("account_activity",),
+    "trt_records": ("trt_records",),
+    "csed_assessments": ("csed_assessments",),
+    "csed_tolling_events": ("csed_tolling_events",),
+    "interview": ("logiqs_raw_data",),
+}
+GOLD_TABLES: dict[str, tuple[str, ...]] = {
+    "employment": ("employment_information",),
+    "household": ("household_information",),
+    "financial_accounts": ("financial_accounts",),
+    "income_sources": ("income_sources",),
+    "monthly_expenses": ("monthly_expenses",),
+    "vehicles": ("vehicles_v2", "vehicles"),
+    "real_property": ("real_property_v2", "real_property", "real_estate"),
+    "tax_projections": ("tax_projections",),
+}
+# business-rules.md section 11: the layer totals that decide the status
+SILVER_DECIDING = ("tax_years", "income_documents")
+GOLD_DECIDING = ("employment", "household")
+
+MESSAGES = {
+    "not_started": "No data found. Trigger extraction to begin.",
+    "queued": "Extraction requested; waiting for Dagster to start the run.",
+    "running": "Extraction running.",
+    "bronze_only": "Raw data ingested. Triggers are processing...",
+    "silver_only": "Typed data ready. Gold layer processing...",
+    "complete": "Data fully processed and ready to use.",
+}
+
+
+def case_scope_expr(catalog: Catalog, table: str) -> sql.Composable | None:
+    """`FROM <table> ... WHERE <belongs to the case>` for a table keyed by case_id, or reached
+    through tax_years (tax_year_id). None when the table does not exist (yet)."""
+    cols = catalog.columns(table)
+    if not cols:
+        return None
+    if "case_id" in cols:
+        return sql.SQL("FROM public.{} x WHERE x.case_id = %(case_id)s").format(sql.Identifier(table))
+    if "tax_year_id" in cols and "case_id" in catalog.columns("tax_years"):
+        return sql.SQL("FROM public.{} x JOIN public.tax_years ty ON ty.id = x.tax_year_id"
+                       " WHERE ty.case_id = %(case_id)s").format(sql.Identifier(table))
+    return None
+
+
+def first_existing(catalog: Catalog, candidates: tuple[str, ...]) -> str | None:
+    return next((t for t in candidates if catalog.has(t)), None)
+
+
+class CaseStatusService:
+    def __init__(self, catalog: Catalog) -> None:
+        self.catalog = catalog
+        self._query: sql.Composed | None = None
+        self._query_version = -1.0
+        self._count_keys: list[tuple[str, str]] = []
+
+    def _build_query(self) -> sql.Composed:
+        if self._query is not None and self._query_version == self.catalog.version:
+            return self._query
+        parts: list[sql.Composable] = [
+            sql.SQL("EXISTS (SELECT 1 FROM public.cases WHERE case_id = %(case_id)s) AS case_exists"),
+        ]
+        keys: list[tuple[str, str]] = []
+        for source in SOURCES:
+            alias = f"bronze__{source}"
+            parts.append(sql.SQL("(SELECT count(*) FROM public.{} WHERE case_id = %(case_id)s) AS {}").format(
+                sql.Identifier(f"bronze_{source}_raw"), sql.Identifier(alias)))
+            keys.append(("bronze", source))
+        for layer, tables in (("silver", SILVER_TABLES), ("gold", GOLD_TABLES)):
+            for key, candidates in tables.items():
+                table = first_existing(self.catalog, candidates)
+                scope = case_scope_expr(self.catalog, table) if table else None
+                if scope is None:
+                    continue
+                parts.append(sql.SQL("(SELECT count(*) {}) AS {}").format(scope, sql.Identifier(f"{layer}__{key}")))
+                keys.append((layer, key))
+        parts.append(sql.SQL(
+            "(SELECT to_jsonb(r) FROM (SELECT request_id, status, force, origin, dagster_run_id, error, attempts,"
+            " requested_at, submitted_at, started_at, finished_at, updated_at FROM public.extraction_requests"
+            " WHERE case_id = %(case_id)s ORDER BY requested_at DESC LIMIT 1) r) AS request"))
+        parts.append(sql.SQL(
+            "(SELECT coalesce(jsonb_agg(to_jsonb(s)), '[]'::jsonb) FROM (SELECT source, state, http_status, error,"
+            " dagster_run_id, request_id, updated_at FROM public.case_ingestion_status"
+            " WHERE case_id = %(case_id)s) s) AS sources"))
+        if self.catalog.has("transformation_errors"):
+            parts.append(sql.SQL(
+                "(SELECT count(*) FROM public.transformation_errors WHERE case_id = %(case_id)s) AS transformation_errors"))
+        self._query = sql.SQL("SELECT ") + sql.SQL(", ").join(parts)
+        self._query_version = self.catalog.version
+        self._count_keys = keys
+        return self._query
+
+    def fetch(self, conn: Any, case_id: str) -> dict[str, Any]:
+        query = self._build_query()
+        row = fetch_one(conn, query, {"case_id": case_id}) or {}
+        return self.derive(case_id, row)
+
+    # ----------------------------------------------------------------------------------
+    def derive(self, case_id: str, row: dict[str, Any], *, now: datetime | None = None) -> dict[str, Any]:
+        now = now or datetime.now(UTC)
+        bronze = {s: int(row.get(f"bronze__{s}") or 0) for s in SOURCES}
+        silver = {k: int(row.get(f"silver__{k}") or 0) for k in SILVER_TABLES}
+        gold = {k: int(row.get(f"gold__{k}") or 0) for k in GOLD_TABLES}
+        request = row.get("request") or None
+        states = {s["source"]: s for s in (row.get("sources") or [])}
+        transformation_errors = int(row.get("transformation_errors") or 0)
+
+        bronze_total = sum(bronze.values())
+        silver_total = sum(silver[k] for k in SILVER_DECIDING)
+        gold_total = sum(gold[k] for k in GOLD_DECIDING)
+
+        sources: dict[str, dict[str, Any]] = {}
+        errors: list[str] = []
+        for source in SOURCES:
+            state = states.get(source)
+            entry = {"state": state["state"] if state else None, "rows": bronze[source], "error": None,
+                     "http_status": state.get("http_status") if state else None,
+                     "updated_at": state.get("updated_at") if state else None}
+            if state and state["state"] == "failed":
+                entry["error"] = plain_error(source, state.get("http_status"), state.get("error"))
+                errors.append(f"{source.upper()}: {entry['error']}")
+            sources[source] = entry
+
+        run_id = (request or {}).get("dagster_run_id") or next(
+            (s.get("dagster_run_id") for s in states.values() if s.get("dagster_run_id")), None)
+        status, message = self._decide(request, states, bronze_total, silver_total, gold_total, errors,
+                                       transformation_errors, now)
+        return {
+            "case_id": case_id,
+            "case_exists": bool(row.get("case_exists")),
+            "status": status,
+            "message": message,
+            "run_id": run_id,
+            "request": request,
+            "sources": sources,
+            "errors": errors,
+            "transformation_errors": transformation_errors,
+            "bronze": {**{s: bronze[s] > 0 for s in SOURCES}, "counts": bronze, "total_records": bronze_total},
+            "silver": {**silver, "total_records": sum(silver.values())},
+            "gold": {**gold, "total_records": sum(gold.values())},
+            "checked_at": now,
+        }
+
+    @staticmethod
+    def _decide(request: dict[str, Any] | None, states: dict[str, dict[str, Any]], bronze_total: int,
+                silver_total: int, gold_total: int, errors: list[str], transformation_errors: int,
+                now: datetime) -> tuple[str, str]:
+        core = [states.get(s) for s in SOURCES]
+        if request and request["status"] in ACTIVE_REQUEST_STATUSES:
+            since = _ts(request.get("requested_at"))
+            done = all(s and s["state"] in TERMINAL_SOURCE_STATES and (since is None or (_ts(s.get("updated_at")) or now) >= since)
+                       for s in core)
+            if not done:
+                if request["status"] == "queued":
+                    extra = f" {request['error']}" if request.get("error") else ""
+                    return "queued", MESSAGES["queued"] + extra
+                finished = sum(1 for s in core if s and s["state"] in TERMINAL_SOURCE_STATES
+                               and (since is None or (_ts(s.get("updated_at")) or now) >= since))
+                return "running", f"Extraction running: {finished} of {len(SOURCES)} sources done."
+        elif any(s and s["state"] in ("pending", "fetching") and now - (_ts(s.get("updated_at")) or now) < STALE_FETCHING
+                 for s in core):
+            finished = sum(1 for s in core if s and s["state"] in TERMINAL_SOURCE_STATES)
+            return "running", f"Extraction running: {finished} of {len(SOURCES)} sources done."
+
+        failed = [s for s in core if s and s["state"] == "failed"]
+        succeeded = [s for s in core if s and s["state"] in ("stored", "unchanged", "no_data")]
+        request_status = (request or {}).get("status")
+        if request_status == "failed" or (failed and not succeeded and bronze_total == 0):
+            detail = "; ".join(errors) or (request or {}).get("error") or "see the Dagster run for details"
+            return "failed", f"Extraction failed: {detail}."
+        if failed or request_status == "partial":
+            detail = "; ".join(errors) or (request or {}).get("error") or "some sources failed"
+            return "partial", f"Extraction finished with errors: {detail}. Data from the other sources is ready."
+        if bronze_total == 0:
+            if request is None and not states:
+                return "not_started", MESSAGES["not_started"]
+            return "complete", "Extraction finished: the upstream services have no data for this case."
+        if silver_total == 0:
+            if transformation_errors:
+                return "bronze_only", (f"Raw data stored, but {transformation_errors} transformation error(s) were "
+                                       "recorded; typed data could not be built from it.")
+            return "bronze_only", MESSAGES["bronze_only"]
+        if gold_total == 0:
+            interview = states.get("interview")
+            if interview and interview["state"] == "no_data":
+                return "complete", ("Data processed and ready to use. CaseHelper has no interview for this case, "
+                                    "so employment and household are empty.")
+            return "silver_only", MESSAGES["silver_only"]
+        return "complete", MESSAGES["complete"]
+
+
+def plain_error(source: str, http_status: int | None, error: str | None) -> str:
+    """An upstream failure in words a case worker can act on."""
+    upstream = "CaseHelper" if source == "interview" else "TiParser"
+    if http_status in (401, 403):
+        if upstream == "TiParser":
+            return "TiParser API key invalid or expired"
+        return "CaseHelper rejected our credentials (check CASEHELPER_USERNAME / CASEHELPER_PASSWORD)"
+    text = (error or "").strip().splitlines()[0][:300] if error and error.strip() else ""
+    if text:
+        return text
+    if http_status and http_status >= 500:
+        return f"{upstream} is unavailable (HTTP {http_status})"
+    if http_status:
+        return f"{upstream} answered HTTP {http_status}"
+    return f"{upstream} request failed"
+
+
+def _ts(value: Any) -> datetime | None:
+    if value is None:
+        return None
+    if isinstance(value, datetime):
+        return value if value.tzinfo else value.replace(tzinfo=UTC)
+    try:
+        parsed = datetime.fromisoformat(str(value))
+    except ValueError:
+        return None
+    return parsed if parsed.tzinfo else parsed.replace(tzinfo=UTC)

@@ -1,0 +1,310 @@
+"""The only code in the API that starts Dagster work.
+
+A trigger is recorded durably first (a row in `extraction_requests`), answered at once, and
+handed to ONE long-lived background thread that batches queued requests and submits them with
+`trigger_case_ingestion.submit_requests` (imported once, so there is no Python start-up per
+click). A second trigger for a case that already has an active request returns that request
+unless `force=True`. If Dagster cannot be reached the rows go back to `queued` and the
+Dagster case sensor submits them when Dagster is back: nothing a user asked for is lost.
+
+No FastAPI imports here: routers translate HTTP, this module holds the logic.
+"""
+
+from __future__ import annotations
+
+import importlib
+import queue
+import sys
+import threading
+import time
+from collections.abc import Callable, Iterable, Sequence
+from dataclasses import dataclass
+from datetime import datetime
+from typing import Any
+
+import httpx
+from psycopg_pool import ConnectionPool
+
+from backend.app.config import PROJECT_ROOT
+from backend.app.database import fetch_all, fetch_one
+from backend.app.logging_config import get_logger
+
+log = get_logger("dagster_trigger")
+
+ACTIVE_STATUSES = ("queued", "submitted", "running")
+Submitter = Callable[..., list[dict[str, Any]]]
+DAGSTER_DOWN_MESSAGE = "Dagster was not reachable; the request is kept and will run when Dagster is back."
+
+_REQUEST_COLUMNS = ("request_id, case_id, case_number, status, force, requested_by, origin, dagster_run_id,"
+                    " error, attempts, requested_at, submitted_at, started_at, finished_at, updated_at")
+
+
+@dataclass(frozen=True)
+class TriggerOutcome:
+    request: dict[str, Any]
+    created: bool  # False: an active request for the case already existed and is returned
+
+    @property
+    def request_id(self) -> str:
+        return str(self.request["request_id"])
+
+
+def load_default_submitter() -> Submitter | None:
+    """`trigger_case_ingestion.submit_requests`, imported once; None when it is not installed."""
+    if str(PROJECT_ROOT) not in sys.path:
+        sys.path.append(str(PROJECT_ROOT))
+    try:
+        module = importlib.import_module("trigger_case_ingestion")
+    except ImportError as exc:
+        log.warning("trigger_case_ingestion not importable; requests stay queued for the sensor (%s)", exc)
+        return None
+    return getattr(module, "submit_requests", None)
+
+
+class DagsterTrigger:
+    def __init__(
+        self,
+        pool: ConnectionPool,
+        *,
+        dagster_host: str,
+        dagster_port: int,
+        dagster_ui_url: str,
+        submitter: Submitter | None = None,
+        load_submitter: bool = True,
+        batch_max: int = 50,
+        linger_s: float = 0.05,
+    ) -> None:
+        self.pool = pool
+        self.dagster_host = dagster_host
+        self.dagster_port = dagster_port
+        self.dagster_ui_url = dagster_ui_url.rstrip("/")
+        self._submitter = submitter
+        self._load_submitter = load_submitter and submitter is None
+        self.batch_max = batch_max
+        self.linger_s = linger_s
+        self._queue: queue.Queue[str] = queue.Queue()
+        self._stop = threading.Event()
+        self._thread: threading.Thread | None = None
+        self._health_cache: tuple[float, bool] = (0.0, False)
+        self.submitted_batches = 0
+
+    # ---------------------------------------------------------------- lifecycle
+    def start(self) -> None:
+        if self._thread and self._thread.is_alive():
+            return
+        if self._load_submitter and self._submitter is None:
+            self._submitter = load_default_submitter()
+        self._stop.clear()
+        self._thread = threading.Thread(target=self._run, name="dagster-trigger", daemon=True)
+        self._thread.start()
+
+    def stop(self, timeout: float = 10.0) -> None:
+        """Requests still in the in-memory queue stay `queued` in the database (the sensor has them)."""
+        self._stop.set()
+        if self._thread:
+            self._thread.join(timeout)
+            self._thread = None
+
+    @property
+    def worker_alive(self) -> bool:
+        return bool(self._thread and self._thread.is_alive())
+
+    def wait_idle(self, timeout: float = 5.0) -> bool:
+        """Until the in-memory queue is drained (tests, shutdown)."""
+        deadline = time.monotonic() + timeout
+        while time.monotonic() < deadline:
+            if self._queue.unfinished_tasks == 0:
+                return True
+            time.sleep(0.01)
+        return False
+
+    # ---------------------------------------------------------------- requests
+    def request(self, case_id: str, *, case_number: str | None = None, force: bool = False,
+                requested_by: str | None = None, origin: str = "api") -> TriggerOutcome:
+        with self.pool.connection() as conn:
+            outcome = self._record(conn, case_id, case_number, force, requested_by, origin)
+        if outcome.created:
+            self._enqueue(outcome.request_id)
+        return outcome
+
+    def request_many(self, case_ids: Sequence[str], *, force: bool = False, requested_by: str | None = None,
+                     origin: str = "bulk") -> list[TriggerOutcome]:
+        outcomes: list[TriggerOutcome] = []
+        with self.pool.connection() as conn:
+            for case_id in dict.fromkeys(case_ids):  # de-duplicated, order kept
+                outcomes.append(self._record(conn, case_id, None, force, requested_by, origin))
+        for outcome in outcomes:
+            if outcome.created:
+                self._enqueue(outcome.request_id)
+        return outcomes
+
+    def _record(self, conn: Any, case_id: str, case_number: str | None, force: bool,
+                requested_by: str | None, origin: str) -> TriggerOutcome:
+        conn.execute(
+            "INSERT INTO public.cases (case_id, case_number) VALUES (%s, %s) ON CONFLICT (case_id) DO UPDATE"
+            " SET case_number = excluded.case_number, updated_at = now()"
+            " WHERE cases.case_number IS NULL AND excluded.case_number IS NOT NULL",
+            (case_id, case_number),
+        )
+        for _ in range(3):
+            if not force:
+                existing = self._active(conn, case_id)
+                if existing:
+                    return TriggerOutcome(existing, created=False)
+            row = fetch_one(
+                conn,
+                "INSERT INTO public.extraction_requests (case_id, case_number, force, requested_by, origin)"
+                " VALUES (%s, %s, %s, %s, %s)"
+                " ON CONFLICT (case_id) WHERE status IN ('queued', 'submitted', 'running') AND NOT force"
+                f" DO NOTHING RETURNING {_REQUEST_COLUMNS}",
+                (case_id, case_number, force, requested_by, origin),
+            )
+            if row:
+                return TriggerOutcome(row, created=True)
+            # Lost a race with a concurrent trigger for the same case: return its request.
+        existing = self._active(conn, case_id)
+        if existing is None:  # pragma: no cover - three lost races in a row
+            raise RuntimeError(f"could not record an extraction request for case {case_id}")
+        return TriggerOutcome(existing, created=False)
+
+    @staticmethod
+    def _active(conn: Any, case_id: str) -> dict[str, Any] | None:
+        return fetch_one(
+            conn,
+            f"SELECT {_REQUEST_COLUMNS} FROM public.extraction_requests"
+            " WHERE case_id = %s AND status IN ('queued', 'submitted', 'running')"
+            " ORDER BY requested_at DESC LIMIT 1",
+            (case_id,),
+        )
+
+    def get_request(self, request_id: str) -> dict[str, Any] | None:
+        with self.pool.connection() as conn:
+            return fetch_one(conn, f"SELECT {_REQUEST_COLUMNS} FROM public.extraction_requests WHERE request_id = %s",
+                             (request_id,))
+
+    # ---------------------------------------------------------------- worker
+    def _enqueue(self, request_id: str) -> None:
+        self._queue.put(request_id)
+
+    def _run(self) -> None:
+        while not self._stop.is_set():
+            try:
+                first = self._queue.get(timeout=0.25)
+            except queue.Empty:
+                continue
+            batch = [first]
+            deadline = time.monotonic() + self.linger_s
+            while len(batch) < self.batch_max:
+                remaining = deadline - time.monotonic()
+                if remaining <= 0:
+                    break
+                try:
+                    batch.append(self._queue.get(timeout=remaining))
+                except queue.Empty:
+                    break
+            try:
+                self._submit_batch(batch)
+            except Exception:  # never let the worker die; the rows stay queued for the sensor
+                log.exception("submitting a batch of %d extraction requests failed", len(batch))
+            finally:
+                for _ in batch:
+                    self._queue.task_done()
+
+    def _submit_batch(self, request_ids: list[str]) -> None:
+        with self.pool.connection() as conn:
+            claimed = fetch_all(
+                conn,
+                "UPDATE public.extraction_requests SET status = 'submitted', submitted_at = now(),"
+                " attempts = attempts + 1, error = NULL, updated_at = now()"
+                " WHERE request_id = ANY(%s::uuid[]) AND status = 'queued' RETURNING request_id, case_id",
+                (request_ids,),
+            )
+        if not claimed:
+            return
+        pairs = [(row["case_id"], str(row["request_id"])) for row in claimed]
+        submitter = self._submitter
+        try:
+            if submitter is None:
+                raise RuntimeError("trigger_case_ingestion.submit_requests is not available")
+            results = submitter(pairs, dagster_host=self.dagster_host, dagster_port=self.dagster_port)
+        except Exception as exc:
+            self._requeue([rid for _, rid in pairs], DAGSTER_DOWN_MESSAGE)
+            log.warning("Dagster submission failed for %d request(s), left queued for the sensor: %s",
+                        len(pairs), type(exc).__name__ + (f": {exc}" if str(exc) else ""))
+            return
+        self.submitted_batches += 1
+        self._record_results(pairs, results or [])
+
+    def _record_results(self, pairs: list[tuple[str, str]], results: Iterable[Any]) -> None:
+        by_request = {rid: case_id for case_id, rid in pairs}
+        by_case = {case_id: rid for case_id, rid in pairs}
+        runs: list[tuple[str, str]] = []
+        failed: list[str] = []
+        for result in results:
+            if not isinstance(result, dict):
+                continue
+            rid = str(result.get("request_id") or by_case.get(str(result.get("case_id")), ""))
+            if rid not in by_request:
+                continue
+            run_id = result.get("run_id") or result.get("dagster_run_id") or result.get("runId")
+            if run_id:
+                runs.append((str(run_id), rid))
+            elif result.get("error") or result.get("ok") is False:
+                failed.append(rid)
+        with self.pool.connection() as conn:
+            for run_id, rid in runs:
+                conn.execute(
+                    "UPDATE public.extraction_requests SET dagster_run_id = %s, updated_at = now()"
+                    " WHERE request_id = %s AND dagster_run_id IS NULL",
+                    (run_id, rid),
+                )
+                log.info("extraction request submitted", extra={"extraction_request_id": rid, "run_id": run_id,
+                                                                  "case_id": by_request[rid]})
+        if failed:
+            self._requeue(failed, "Dagster did not accept the run; the request is kept and will be retried.")
+
+    def _requeue(self, request_ids: list[str], message: str) -> None:
+        with self.pool.connection() as conn:
+            conn.execute(
+                "UPDATE public.extraction_requests SET status = 'queued', submitted_at = NULL, error = %s,"
+                " updated_at = now() WHERE request_id = ANY(%s::uuid[]) AND status = 'submitted'"
+                " AND dagster_run_id IS NULL",
+                (message, request_ids),
+            )
+
+    # ---------------------------------------------------------------- Dagster itself
+    def reachable(self, *, max_age_s: float = 5.0, timeout_s: float = 1.5) -> bool:
+        """Is the Dagster webserver answering? Cached for a few seconds (readyz, status pages)."""
+        checked_at, ok = self._health_cache
+        if time.monotonic() - checked_at < max_age_s:
+            return ok
+        try:
+            response = httpx.get(f"http://{self.dagster_host}:{self.dagster_port}/server_info", timeout=timeout_s)
+            ok = response.status_code == 200
+        except httpx.HTTPError:
+            ok = False
+        self._health_cache = (time.monotonic(), ok)
+        return ok
+
+    def server_info(self, timeout_s: float = 1.5) -> dict[str, Any] | None:
+        try:
+            response = httpx.get(f"http://{self.dagster_host}:{self.dagster_port}/server_info", timeout=timeout_s)
+        except httpx.HTTPError:
+            return None
+        if response.status_code != 200:
+            return None
+        try:
+            return response.json()
+        except ValueError:
+            return {}
+
+    def ui_url(self, *, run_id: str | None = None, case_id: str | None = None) -> str:
+        if run_id:
+            return f"{self.dagster_ui_url}/runs/{run_id}"
+        if case_id:
+            return f"{self.dagster_ui_url}/runs?q%5B0%5D=tag%3Acase_id%3D{case_id}"
+        return f"{self.dagster_ui_url}/runs"
+
+
+def iso(value: datetime | None) -> str | None:
+    return value.isoformat() if value else None
