@@ -1,0 +1,90 @@
+"""Fixtures for the pipeline tests: real Postgres (tests/conftest.py), real sandbox HTTP
+services (tests/sandbox_fixtures.py), real resources with small timeouts and backoff."""
+
+import os
+
+# Before dagster_pipeline is imported: fast retries, one quick step retry, no cron surprises.
+os.environ.setdefault("MEDALLION_BACKOFF_BASE_SECONDS", "0.05")
+os.environ.setdefault("MEDALLION_TIPARSER_MAX_RETRIES", "3")
+os.environ.setdefault("MEDALLION_CASEHELPER_MAX_RETRIES", "3")
+os.environ.setdefault("MEDALLION_STEP_MAX_RETRIES", "1")
+os.environ.setdefault("MEDALLION_STEP_RETRY_DELAY_SECONDS", "0.1")
+os.environ.setdefault("MEDALLION_SENSOR_MIN_AGE_SECONDS", "0")
+os.environ.setdefault("MEDALLION_BATCH_SIZE", "3")
+
+import subprocess  # noqa: E402
+import tempfile  # noqa: E402
+from collections.abc import Callable, Iterator  # noqa: E402
+from pathlib import Path  # noqa: E402
+
+import dagster as dg  # noqa: E402
+import psycopg  # noqa: E402
+import pytest  # noqa: E402
+
+from backend.app.config import PROJECT_ROOT  # noqa: E402
+from backend.app.db.migrate import apply_migrations  # noqa: E402
+
+from dagster_pipeline.assets.bronze_assets import bronze_case_extraction, case_batch_run_config  # noqa: E402
+from dagster_pipeline.resources.casehelper_resource import CaseHelperResource  # noqa: E402
+from dagster_pipeline.resources.supabase_resource import SupabaseResource  # noqa: E402
+from dagster_pipeline.resources.tiparser_resource import TiParserResource  # noqa: E402
+
+
+def committed_migrations(target: Path) -> Path:
+    """The migrations as committed on HEAD. Other engineers edit supabase/migrations in this
+    checkout while we test; a half-written file of theirs must not break the pipeline suite."""
+    names = subprocess.run(["git", "ls-files", "supabase/migrations/*.sql"], cwd=PROJECT_ROOT, check=True,
+                           capture_output=True, text=True).stdout.split()
+    for name in names:
+        body = subprocess.run(["git", "show", f"HEAD:{name}"], cwd=PROJECT_ROOT, capture_output=True)
+        if body.returncode == 0:
+            (target / Path(name).name).write_bytes(body.stdout)
+    return target
+
+
+@pytest.fixture(scope="session")
+def database_url(create_database: Callable[[str], str]) -> Iterator[str]:
+    """Overrides the root fixture: a fresh database with the committed migrations applied."""
+    url = create_database("medallion_dagster")
+    with tempfile.TemporaryDirectory(prefix="migrations-") as tmp:
+        apply_migrations(url, committed_migrations(Path(tmp)), log=lambda _m: None)
+    yield url
+
+
+def make_resources(sandbox, database_url: str, tmp_path=None, read_timeout: float = 1.5) -> dict:
+    return {
+        "supabase": SupabaseResource(database_url=database_url,
+                                     pdf_local_dir=str(tmp_path or "/tmp/medallion-test-pdfs")),
+        "tiparser": TiParserResource(base_url=sandbox.tiparser_url, api_key=sandbox.tiparser_api_key,
+                                     connect_timeout=1, read_timeout=read_timeout, max_retries=3,
+                                     backoff_base=0.05),
+        "casehelper": CaseHelperResource(base_url=sandbox.casehelper_url, username=sandbox.casehelper_username,
+                                         password=sandbox.casehelper_password,
+                                         app_type=sandbox.casehelper_app_type, timeout=read_timeout,
+                                         connect_timeout=1, max_retries=3, backoff_base=0.05),
+    }
+
+
+@pytest.fixture
+def resources(sandbox_reset, database_url, tmp_path) -> dict:
+    return make_resources(sandbox_reset, database_url, tmp_path)
+
+
+@pytest.fixture
+def conn(database_url) -> Iterator[psycopg.Connection]:
+    with psycopg.connect(database_url, autocommit=True) as c:
+        yield c
+
+
+def materialize_cases(resources: dict, case_ids: list[str], request_ids=None,
+                      instance: dg.DagsterInstance | None = None) -> dg.ExecuteInProcessResult:
+    return dg.materialize(
+        [bronze_case_extraction], resources=resources, instance=instance,
+        run_config=case_batch_run_config(case_ids, request_ids), raise_on_error=False,
+        tags={"case_id": case_ids[0]} if len(case_ids) == 1 else {})
+
+
+def reset_case(conn: psycopg.Connection, *case_ids: str) -> None:
+    """Fixed sandbox case ids are shared by tests: start each from a clean case."""
+    for case_id in case_ids:
+        conn.execute("DELETE FROM public.cases WHERE case_id = %s", (case_id,))
