@@ -35,7 +35,7 @@ $$;
 
 -- Filing status normalised to five values (NULL when unknown). Accepts the words in any
 -- case/punctuation, the usual abbreviations and the IRS status digits 1-5.
-CREATE OR REPLACE FUNCTION public.md_filing_status(raw text)
+CREATE OR REPLACE FUNCTION public.at_filing_status(raw text)
 RETURNS text LANGUAGE sql IMMUTABLE PARALLEL SAFE AS $$
     SELECT CASE
         WHEN s ~ '^(1|s|sgl|single)$' THEN 'single'
@@ -121,6 +121,7 @@ CREATE TABLE IF NOT EXISTS public.account_activity (
     transaction_code            text,
     transaction_code_raw        text,
     explanation                 text,
+    explanation_source          text CHECK (explanation_source IN ('transcript', 'rule')),
     amount                      numeric(15, 2),
     running_balance             numeric(15, 2),
     action_code                 text,
@@ -440,7 +441,7 @@ BEGIN
         case_id, tax_year, filing_status, filing_status_raw, return_filed, return_filed_source, is_sfr,
         return_filed_date, processing_date, adjusted_gross_income, taxable_income, tax_per_return, total_se_tax,
         account_balance, accrued_interest, accrued_penalty, total_balance, owner, source_file, at_record_count, bronze_id)
-    SELECT p_case_id, pr.tax_year, public.md_filing_status(pr.filing_status_raw), pr.filing_status_raw,
+    SELECT p_case_id, pr.tax_year, public.at_filing_status(pr.filing_status_raw), pr.filing_status_raw,
            coalesce(pr.filed_flag, pr.any_filed_flag, coalesce(fl.filed_150, false)),
            CASE WHEN coalesce(pr.filed_flag, pr.any_filed_flag) IS NOT NULL THEN 'payload' ELSE 'transactions' END,
            coalesce(fl.is_sfr, false),
@@ -499,28 +500,29 @@ BEGIN
         LEFT JOIN LATERAL public.at_match_action_code(l.transaction_code, l.action_code, l.explanation) AS ac ON true
     ), upserted AS (
         INSERT INTO public.account_activity AS aa (
-            case_id, tax_year, owner, activity_date, transaction_code, transaction_code_raw, explanation, amount,
-            running_balance, action_code, closing_code, transaction_type, affects_balance, is_assessment,
+            case_id, tax_year, owner, activity_date, transaction_code, transaction_code_raw, explanation,
+            explanation_source, amount, running_balance, action_code, closing_code, transaction_type, affects_balance, is_assessment,
             indicates_collection_action, rule_confidence, occurrence, line_number, bronze_id)
         SELECT p_case_id, e.tax_year, e.owner, e.activity_date, e.transaction_code, e.transaction_code_raw,
-               coalesce(e.explanation, e.meaning), e.amount, e.running_balance, e.action_code, e.closing_code,
+               coalesce(e.explanation, e.meaning),
+               CASE WHEN e.explanation IS NOT NULL THEN 'transcript' WHEN e.meaning IS NOT NULL THEN 'rule' END, e.amount, e.running_balance, e.action_code, e.closing_code,
                coalesce(e.rule_type, CASE WHEN e.transaction_code IS NULL THEN 'informational' ELSE 'unknown' END),
                coalesce(e.rule_balance, false), coalesce(e.rule_assessment, false), e.collection, e.rule_conf,
                e.occurrence, e.txn_ord, p_bronze_id
         FROM enriched AS e
         ON CONFLICT ON CONSTRAINT account_activity_natural_key DO UPDATE SET
             transaction_code_raw = EXCLUDED.transaction_code_raw, explanation = EXCLUDED.explanation,
-            running_balance = EXCLUDED.running_balance, action_code = EXCLUDED.action_code,
+            explanation_source = EXCLUDED.explanation_source, running_balance = EXCLUDED.running_balance, action_code = EXCLUDED.action_code,
             closing_code = EXCLUDED.closing_code, transaction_type = EXCLUDED.transaction_type,
             affects_balance = EXCLUDED.affects_balance, is_assessment = EXCLUDED.is_assessment,
             indicates_collection_action = EXCLUDED.indicates_collection_action,
             rule_confidence = EXCLUDED.rule_confidence, line_number = EXCLUDED.line_number,
             bronze_id = EXCLUDED.bronze_id, updated_at = now()
-        WHERE (aa.transaction_code_raw, aa.explanation, aa.running_balance, aa.action_code, aa.closing_code,
+        WHERE (aa.transaction_code_raw, aa.explanation, aa.explanation_source, aa.running_balance, aa.action_code, aa.closing_code,
                aa.transaction_type, aa.affects_balance, aa.is_assessment, aa.indicates_collection_action,
                aa.rule_confidence, aa.line_number)
               IS DISTINCT FROM
-              (EXCLUDED.transaction_code_raw, EXCLUDED.explanation, EXCLUDED.running_balance, EXCLUDED.action_code,
+              (EXCLUDED.transaction_code_raw, EXCLUDED.explanation, EXCLUDED.explanation_source, EXCLUDED.running_balance, EXCLUDED.action_code,
                EXCLUDED.closing_code, EXCLUDED.transaction_type, EXCLUDED.affects_balance, EXCLUDED.is_assessment,
                EXCLUDED.indicates_collection_action, EXCLUDED.rule_confidence, EXCLUDED.line_number)
         RETURNING 1
@@ -653,7 +655,8 @@ BEGIN
     RETURN QUERY
     WITH lines AS (
         SELECT a.*, r.csed_event AS r_event, r.csed_role AS r_role, r.close_tail, r.close_tail_unless,
-               r.confidence AS r_conf
+               r.confidence AS r_conf,
+               CASE WHEN a.explanation_source = 'transcript' THEN a.explanation END AS printed
         FROM public.account_activity AS a
         JOIN public.at_transaction_rules AS r ON r.code = a.transaction_code
         WHERE a.case_id = p_case_id AND r.csed_role IS NOT NULL AND r.csed_role <> 'expired'
@@ -673,7 +676,8 @@ BEGIN
                     WHEN l.r_role = 'by_action_code' THEN ac.csed_role
                     ELSE l.r_role END AS role,
                CASE WHEN l.r_role = 'close' AND l.close_tail IS NOT NULL
-                         AND NOT coalesce(l.explanation ~* l.close_tail_unless, false) THEN l.close_tail END AS rule_tail,
+                         AND NOT (l.explanation_source = 'transcript' AND coalesce(l.explanation ~* l.close_tail_unless, false))
+                        THEN l.close_tail END AS rule_tail,
                ac.window_length,
                CASE WHEN l.r_role = 'extend' THEN public.md_date(to_jsonb(substring(l.explanation
                     FROM '([0-9]{1,2}[-/][0-9]{1,2}[-/][0-9]{4}|[0-9]{4}-[0-9]{2}-[0-9]{2})'))) END AS printed_date,
@@ -693,8 +697,8 @@ BEGIN
                         THEN format('TC %s without a date: ignored for the CSED', l.transaction_code)
                END AS review_note
         FROM lines AS l
-        LEFT JOIN LATERAL public.at_match_action_code(l.transaction_code, l.action_code, l.explanation) AS ac ON true
-        LEFT JOIN LATERAL public.at_match_closing_code(l.closing_code, l.explanation) AS cc ON true
+        LEFT JOIN LATERAL public.at_match_action_code(l.transaction_code, l.action_code, l.printed) AS ac ON true
+        LEFT JOIN LATERAL public.at_match_closing_code(l.closing_code, l.printed) AS cc ON true
     )
     SELECT c.id, c.tax_year, c.owner,
            row_number() OVER (PARTITION BY c.tax_year, c.owner ORDER BY c.activity_date, c.line_number, c.id),
