@@ -37,15 +37,20 @@ def ingest(conn: psycopg.Connection, case_id: str, payload: Any, source: str = "
 
 def errors(conn: psycopg.Connection, case_id: str) -> list[tuple]:
     return conn.execute(
-        "SELECT table_name, sqlstate, message FROM transformation_errors WHERE case_id = %s ORDER BY id", (case_id,)
+        "SELECT table_name, sqlstate, message FROM transformation_errors WHERE case_id = %s ORDER BY id",
+        (case_id,),
     ).fetchall()
 
 
-def dump(conn: psycopg.Connection, case_id: str, tables: dict[str, str] | None = None) -> dict[str, list[tuple]]:
+def dump(
+    conn: psycopg.Connection, case_id: str, tables: dict[str, str] | None = None
+) -> dict[str, list[tuple]]:
     """Every column of every row the case holds in the given silver tables, in a stable order."""
     out = {}
     for table, order in (tables or SILVER_AT_TABLES).items():
-        out[table] = conn.execute(f"SELECT * FROM {table} WHERE case_id = %s ORDER BY {order}", (case_id,)).fetchall()
+        out[table] = conn.execute(
+            f"SELECT * FROM {table} WHERE case_id = %s ORDER BY {order}", (case_id,)
+        ).fetchall()
     return out
 
 
@@ -72,7 +77,9 @@ def tolling(conn: psycopg.Connection, case_id: str, year: int) -> list[tuple]:
     ).fetchall()
 
 
-def tx(code: str, date: str, amount: float = 0.0, description: str | None = None, **extra: Any) -> dict[str, Any]:
+def tx(
+    code: str, date: str, amount: float = 0.0, description: str | None = None, **extra: Any
+) -> dict[str, Any]:
     out: dict[str, Any] = {"code": code, "date": date, "amount": amount}
     if description is not None:
         out["description"] = description
@@ -81,4 +88,10 @@ def tx(code: str, date: str, amount: float = 0.0, description: str | None = None
 
 
 def record(year: Any, transactions: list[dict[str, Any]], **fields: Any) -> dict[str, Any]:
-    return {"tax_year": year, "owner": "TP", "filing_status": "Single", "transactions": transactions, **fields}
+    return {
+        "tax_year": year,
+        "owner": "TP",
+        "filing_status": "Single",
+        "transactions": transactions,
+        **fields,
+    }

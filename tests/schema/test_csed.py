@@ -13,7 +13,18 @@ import datetime as dt
 
 import pytest
 
-from tests.schema import AS_OF, assessments, errors, ingest, new_case_id, record, set_as_of, tolling, tx, year_row
+from tests.schema import (
+    AS_OF,
+    assessments,
+    errors,
+    ingest,
+    new_case_id,
+    record,
+    set_as_of,
+    tolling,
+    tx,
+    year_row,
+)
 
 D = dt.date.fromisoformat
 
@@ -30,7 +41,9 @@ def load(db, *records) -> str:
 # csed_compute / merge_intervals called directly
 
 
-def compute(db, assessed: str, ranges: list[tuple[str, str]], floors: list[tuple[str, str]] = (), override=None):
+def compute(
+    db, assessed: str, ranges: list[tuple[str, str]], floors: list[tuple[str, str]] = (), override=None
+):
     return db.execute(
         "SELECT base_csed_date, suspended_days, floor_date, csed_date FROM csed_compute(%s::date,"
         " ARRAY(SELECT daterange(s::date, e::date, '[]') FROM unnest(%s::text[], %s::text[]) AS u(s, e)),"
@@ -147,7 +160,9 @@ def test_interest_and_ftp_penalty_never_suspend(db):
         ),
     )
     assert tolling(db, case, 2018) == []
-    assert assessments(db, case, 2018) == [("150", "2019-04-15", "2029-04-15", 0, "2029-04-15", "2029-04-15", "running")]
+    assert assessments(db, case, 2018) == [
+        ("150", "2019-04-15", "2029-04-15", 0, "2029-04-15", "2029-04-15", "running")
+    ]
 
 
 def test_overlapping_suspensions_are_merged_not_summed_or_maxed(db):
@@ -163,7 +178,12 @@ def test_overlapping_suspensions_are_merged_not_summed_or_maxed(db):
             2017,
             [
                 tx("150", "2018-04-16", 6000.00),
-                tx("520", "2020-01-06", description="Bankruptcy or other legal action filed", closing_code="65"),
+                tx(
+                    "520",
+                    "2020-01-06",
+                    description="Bankruptcy or other legal action filed",
+                    closing_code="65",
+                ),
                 tx("480", "2020-06-01", description="Offer in compromise pending"),
                 tx("521", "2020-03-02", description="Removed bankruptcy or other legal action"),
                 tx("482", "2020-12-01", description="Offer in compromise withdrawn"),
@@ -171,7 +191,9 @@ def test_overlapping_suspensions_are_merged_not_summed_or_maxed(db):
         ),
     )
     assert tolling(db, case, 2017) == [("bankruptcy+offer_in_compromise", "2020-01-06", "2020-12-01", 331)]
-    assert assessments(db, case, 2017) == [("150", "2018-04-16", "2028-04-16", 331, "2029-03-13", "2029-03-13", "running")]
+    assert assessments(db, case, 2017) == [
+        ("150", "2018-04-16", "2028-04-16", 331, "2029-03-13", "2029-03-13", "running")
+    ]
 
 
 def test_open_bankruptcy_is_suspended_open_with_a_minimum_csed(db):
@@ -186,13 +208,23 @@ def test_open_bankruptcy_is_suspended_open_with_a_minimum_csed(db):
             2018,
             [
                 tx("150", "2019-06-03", 4000.00),
-                tx("520", "2023-03-06", description="Bankruptcy or other legal action filed (closing code 65)"),
+                tx(
+                    "520",
+                    "2023-03-06",
+                    description="Bankruptcy or other legal action filed (closing code 65)",
+                ),
             ],
         ),
     )
     ty = year_row(db, case, 2018)
-    assert (ty["csed_status"], ty["csed_date"], ty["minimum_csed_date"]) == ("suspended_open", None, D("2032-03-01"))
-    assert assessments(db, case, 2018) == [("150", "2019-06-03", "2029-06-03", 1002, None, "2032-03-01", "suspended_open")]
+    assert (ty["csed_status"], ty["csed_date"], ty["minimum_csed_date"]) == (
+        "suspended_open",
+        None,
+        D("2032-03-01"),
+    )
+    assert assessments(db, case, 2018) == [
+        ("150", "2019-06-03", "2029-06-03", 1002, None, "2032-03-01", "suspended_open")
+    ]
     assert tolling(db, case, 2018) == [("bankruptcy", "2023-03-06", None, None)]
     db.execute("SELECT csed_refresh(%s, '2025-07-01')", (case,))
     assert year_row(db, case, 2018)["minimum_csed_date"] == D("2032-04-01")
@@ -204,7 +236,11 @@ def test_open_offer_is_suspended_open_without_the_30_days(db):
     rejection, irs-domain 1.4) = 30 + 31 + 28 + 31 + 30 + 31 + 1 = 182 days -> 2028-11-19."""
     case = load(db, record(2017, [tx("150", "2018-05-21", 4000.00), tx("480", "2024-12-02")]))
     ty = year_row(db, case, 2017)
-    assert (ty["csed_status"], ty["csed_date"], ty["minimum_csed_date"]) == ("suspended_open", None, D("2028-11-19"))
+    assert (ty["csed_status"], ty["csed_date"], ty["minimum_csed_date"]) == (
+        "suspended_open",
+        None,
+        D("2028-11-19"),
+    )
 
 
 @pytest.mark.parametrize(
@@ -225,7 +261,10 @@ def test_offer_rejected_vs_withdrawn(db, closing, description, expected_days, ex
     when = "2022-09-26" if closing == "481" else "2022-07-18"
     case = load(
         db,
-        record(2017, [tx("150", "2018-05-21", 4000.00), tx("480", "2022-02-14"), tx(closing, when, 0, description)]),
+        record(
+            2017,
+            [tx("150", "2018-05-21", 4000.00), tx("480", "2022-02-14"), tx(closing, when, 0, description)],
+        ),
     )
     assert assessments(db, case, 2017) == [
         ("150", "2018-05-21", "2028-05-21", expected_days, expected_csed, expected_csed, "running")
@@ -235,7 +274,9 @@ def test_offer_rejected_vs_withdrawn(db, closing, description, expected_days, ex
 def test_offer_posted_in_error_cancels(db):
     """TC 483 = TC 480 posted in error (irs-domain 7, not "rejected/withdrawn"): the pending offer
     is cancelled entirely, CSED stays at base 2028-05-21 and nothing is open."""
-    case = load(db, record(2017, [tx("150", "2018-05-21", 4000.00), tx("480", "2022-02-14"), tx("483", "2022-03-01")]))
+    case = load(
+        db, record(2017, [tx("150", "2018-05-21", 4000.00), tx("480", "2022-02-14"), tx("483", "2022-03-01")])
+    )
     assert tolling(db, case, 2017) == []
     assert year_row(db, case, 2017)["csed_date"] == D("2028-05-21")
 
@@ -271,9 +312,17 @@ def test_installment_agreement_rejected_in_effect_and_terminated(db):
     assert tolling(db, approved, 2018) == [("installment_agreement_pending", "2021-03-01", "2021-04-12", 43)]
     assert year_row(db, approved, 2018)["csed_date"] == D("2029-05-28")
     terminated = load(
-        db, record(2018, approved_lines + [tx("971", "2023-01-09", description="Installment agreement terminated")])
+        db,
+        record(
+            2018, approved_lines + [tx("971", "2023-01-09", description="Installment agreement terminated")]
+        ),
     )
-    assert tolling(db, terminated, 2018)[1] == ("installment_agreement_terminated", "2023-01-09", "2023-02-08", 31)
+    assert tolling(db, terminated, 2018)[1] == (
+        "installment_agreement_terminated",
+        "2023-01-09",
+        "2023-02-08",
+        31,
+    )
     assert year_row(db, terminated, 2018)["csed_date"] == D("2029-06-28")
 
 
@@ -286,13 +335,24 @@ def test_cdp_ninety_day_floor(db):
     2028-10-31 (floor 2023-02-12 is earlier)."""
     case = load(
         db,
-        record(2013, [tx("150", "2014-06-02", 2500.00), tx("520", "2024-05-20", closing_code=76), tx("521", "2024-05-24")]),
+        record(
+            2013,
+            [
+                tx("150", "2014-06-02", 2500.00),
+                tx("520", "2024-05-20", closing_code=76),
+                tx("521", "2024-05-24"),
+            ],
+        ),
         record(
             2017,
             [
                 tx("150", "2018-04-17", 3500.00),
                 tx("971", "2022-03-21", description="Intent to levy collection due process notice"),
-                tx("520", "2022-05-02", description="Bankruptcy or other legal action filed (closing code 76)"),
+                tx(
+                    "520",
+                    "2022-05-02",
+                    description="Bankruptcy or other legal action filed (closing code 76)",
+                ),
                 tx("521", "2022-11-14"),
             ],
         ),
@@ -337,9 +397,18 @@ def test_expired_statute_is_not_revived(db):
     changes nothing: csed 2020-05-03, expired as of 2025-06-01."""
     case = load(
         db,
-        record(2009, [tx("150", "2010-05-03", 900.00), tx("520", "2021-01-04", closing_code="65"), tx("521", "2021-06-01")]),
+        record(
+            2009,
+            [
+                tx("150", "2010-05-03", 900.00),
+                tx("520", "2021-01-04", closing_code="65"),
+                tx("521", "2021-06-01"),
+            ],
+        ),
     )
-    assert assessments(db, case, 2009) == [("150", "2010-05-03", "2020-05-03", 0, "2020-05-03", "2020-05-03", "expired")]
+    assert assessments(db, case, 2009) == [
+        ("150", "2010-05-03", "2020-05-03", 0, "2020-05-03", "2020-05-03", "expired")
+    ]
     assert year_row(db, case, 2009)["csed_status"] == "expired"
 
 
@@ -369,8 +438,22 @@ def test_legal_action_without_closing_code_is_bankruptcy_flagged_and_litigation_
     [2020-02-03, 2020-08-28] = 208 days -> 2029-04-15 + 208 = 2029-11-09."""
     case = load(
         db,
-        record(2018, [tx("150", "2019-04-15", 1000.00), tx("520", "2020-02-03", 0, "Bankruptcy or other legal action filed"), tx("521", "2020-02-28")]),
-        record(2019, [tx("150", "2020-07-15", 1000.00), tx("520", "2021-02-01", closing_code="72"), tx("521", "2021-05-03")]),
+        record(
+            2018,
+            [
+                tx("150", "2019-04-15", 1000.00),
+                tx("520", "2020-02-03", 0, "Bankruptcy or other legal action filed"),
+                tx("521", "2020-02-28"),
+            ],
+        ),
+        record(
+            2019,
+            [
+                tx("150", "2020-07-15", 1000.00),
+                tx("520", "2021-02-01", closing_code="72"),
+                tx("521", "2021-05-03"),
+            ],
+        ),
     )
     ty18 = year_row(db, case, 2018)
     assert ty18["csed_date"] == D("2029-11-09")
