@@ -101,7 +101,8 @@ def install_exception_handlers(app: FastAPI) -> None:
         case_id_bad = False
         for err in exc.errors():
             loc = [str(p) for p in err.get("loc", ())]
-            if loc and loc[-1] in ("case_id", "case_ids") or (len(loc) >= 2 and loc[-2] == "case_ids"):
+            about_case_id = (loc and loc[-1] == "case_id") or (len(loc) >= 2 and loc[-2] == "case_ids")
+            if about_case_id and err.get("type") in ("string_pattern_mismatch", "string_type"):
                 case_id_bad = True
             errors.append({"loc": loc, "msg": err.get("msg"), "type": err.get("type")})
         if case_id_bad:

@@ -35,7 +35,7 @@ FREQUENCY_FACTORS = {"weekly": 4.33, "biweekly": 2.17, "semimonthly": 2.0, "mont
 QUICK_SALE = 0.80
 VEHICLE_ALLOWANCE = 3450.0  # per vehicle, up to 2 (Form 433-A (OIC))
 BANK_ALLOWANCE = 1000.0
-BALANCE_COLUMNS = ("current_balance", "balance_due", "account_balance", "calculated_account_balance", "balance")
+BALANCE_COLUMNS = ("total_balance", "current_balance", "balance_due", "account_balance", "calculated_account_balance", "balance")
 SIX_YEARS_MONTHS = 72
 
 
