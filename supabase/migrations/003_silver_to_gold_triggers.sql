@@ -713,7 +713,7 @@ BEGIN
             GET STACKED DIAGNOSTICS err_state = RETURNED_SQLSTATE, err_message = MESSAGE_TEXT,
                                     err_context = PG_EXCEPTION_CONTEXT;
             PERFORM public.record_transformation_error(
-                'gold', CASE part WHEN 'interview' THEN 'employment_information' ELSE 'tax_projections' END,
+                'gold', CASE part WHEN 'interview' THEN 'interview_gold_tables' ELSE 'tax_projections' END,
                 p_bronze_id, p_case_id, err_state, err_message,
                 'gold_refresh_' || part || ' after change to ' || coalesce(p_source_table, '?') || E'\n' || err_context);
             ok := false;
@@ -761,7 +761,16 @@ BEGIN
             PERFORM public.gold_refresh_case(c.case_id, TG_TABLE_NAME, NULL);
         END LOOP;
     ELSIF TG_OP = 'UPDATE' THEN
-        FOR c IN SELECT case_id FROM new_rows UNION SELECT case_id FROM old_rows ORDER BY 1 LOOP
+        -- the AT loader and the CSED refresh update tax_years often; only a filing-status (or
+        -- key) change moves a projection
+        FOR c IN SELECT n.case_id FROM new_rows n
+                 LEFT JOIN old_rows o ON o.case_id = n.case_id AND o.tax_year = n.tax_year
+                 WHERE o.case_id IS NULL OR n.filing_status IS DISTINCT FROM o.filing_status
+                 UNION
+                 SELECT o.case_id FROM old_rows o
+                 LEFT JOIN new_rows n ON n.case_id = o.case_id AND n.tax_year = o.tax_year
+                 WHERE n.case_id IS NULL
+                 ORDER BY 1 LOOP
             PERFORM public.gold_refresh_case(c.case_id, TG_TABLE_NAME, NULL);
         END LOOP;
     ELSE
