@@ -12,12 +12,15 @@ from collections.abc import Iterator
 from typing import Any
 
 import jwt
+import psycopg
 import pytest
 from fastapi.testclient import TestClient
 
 from backend.app.config import Settings
 from backend.app.main import create_app
 from backend.app.security import create_dev_token
+from backend.app.services import data_saver
+from sandbox import data as sandbox_data
 
 
 class DagsterDown(Exception):
@@ -112,3 +115,29 @@ def database_url(create_database: Any) -> str:  # noqa: F811 - overrides the roo
     url = create_database("medallion_api_test")
     apply_migrations(url, Path(os.environ.get("API_TEST_MIGRATIONS_DIR", MIGRATIONS_DIR)), log=lambda _msg: None)
     return url
+
+
+@pytest.fixture
+def catalog_has(database_url: str) -> Any:
+    """Does the migrated database have this table yet? (The silver/gold SQL lands in stages.)"""
+    def has(table: str) -> bool:
+        with psycopg.connect(database_url) as conn:
+            return conn.execute("SELECT to_regclass(%s) IS NOT NULL", (f"public.{table}",)).fetchone()[0]
+
+    return has
+
+
+@pytest.fixture
+def ingested(database_url: str, case_id: str) -> str:
+    """The sandbox's deterministic payloads for this case id, stored through the bronze writer:
+    the SQL triggers build silver and gold."""
+    with psycopg.connect(database_url) as conn:
+        for source, payload in (("at", sandbox_data.at_payload(case_id)), ("wi", sandbox_data.wi_payload(case_id)),
+                                ("trt", sandbox_data.trt_payload(case_id)),
+                                ("interview", sandbox_data.interview_payload(case_id))):
+            if payload is None:
+                data_saver.set_source_state(conn, case_id, source, "no_data", http_status=404)
+                continue
+            saved = data_saver.save_bronze(conn, source, case_id, payload)
+            data_saver.set_source_state(conn, case_id, source, "stored", bronze_id=saved.bronze_id, http_status=200)
+    return case_id
