@@ -243,21 +243,27 @@ def bronze_pdf_archive(
                 digest = hashlib.sha256(data).hexdigest()
                 path = f"{kind}-transcripts/{case_id}/{digest}.pdf"
                 with supabase.connection() as conn:
-                    seen = conn.execute("SELECT 1 FROM public.bronze_pdf_raw WHERE case_id = %s AND file_hash = %s",
-                                        (case_id, digest)).fetchone()
-                    if seen:
+                    if conn.execute("SELECT 1 FROM public.bronze_pdf_raw WHERE sha256 = %s",
+                                    (digest,)).fetchone():
                         duplicates += 1
                         continue
                     storage.put(path, data)
+                    conn.execute("SELECT public.ensure_case(%s)", (case_id,))
+                    linked = conn.execute(
+                        f"SELECT bronze_id FROM public.bronze_{kind}_raw WHERE case_id = %s"  # noqa: S608
+                        " ORDER BY inserted_at DESC LIMIT 1", (case_id,)).fetchone()
+                    year = _tax_year(f["filename"])
+                    owner = f.get("owner") if f.get("owner") in ("TP", "S") else None
                     conn.execute(
-                        "INSERT INTO public.bronze_pdf_raw (case_id, document_type, tax_year, storage_path,"
-                        " storage_bucket, file_size_bytes, file_name, mime_type, source_system, source_url,"
-                        " download_metadata, file_hash) VALUES (%s, %s, %s, %s, %s, %s, %s, 'application/pdf',"
-                        " 'tiparser', %s, %s::jsonb, %s) ON CONFLICT DO NOTHING",
-                        (case_id, kind.upper(), _tax_year(f["filename"]), path, storage.bucket, len(data),
-                         f["filename"], f"/transcripts/download/{kind}/{case_id}/{f['case_document_id']}",
-                         _json({"case_document_id": f["case_document_id"], "owner": f.get("owner"),
-                                "dagster_run_id": context.run.run_id}), digest))
+                        "INSERT INTO public.bronze_pdf_raw (case_id, document_type, upstream_document_id, file_name,"
+                        " tax_year, owner, file_size_bytes, sha256, storage_backend, storage_bucket, storage_path,"
+                        " source_system, linked_bronze_table, linked_bronze_id, dagster_run_id)"
+                        " VALUES (%s, %s, %s, %s, %s, %s, %s, %s, %s, %s, %s, 'tiparser', %s, %s, %s)"
+                        " ON CONFLICT (sha256) DO NOTHING",
+                        (case_id, kind.upper(), f["case_document_id"], f["filename"],
+                         int(year) if year else None, owner, len(data), digest, storage.backend, storage.bucket,
+                         path, f"bronze_{kind}_raw" if linked else None, linked[0] if linked else None,
+                         context.run.run_id))
                     conn.commit()
                 stored += 1
                 total_bytes += len(data)
@@ -268,7 +274,3 @@ def bronze_pdf_archive(
     return dg.MaterializeResult(metadata=meta)
 
 
-def _json(value: dict) -> str:
-    import json
-
-    return json.dumps(value)

@@ -21,6 +21,7 @@ from pydantic import PrivateAttr
 
 class PdfStorage(Protocol):
     bucket: str
+    backend: str  # "local" | "supabase" (bronze_pdf_raw.storage_backend)
 
     def put(self, path: str, data: bytes, content_type: str = "application/pdf") -> str: ...
 
@@ -31,6 +32,7 @@ class LocalPdfStorage:
     def __init__(self, root: Path, bucket: str = "local") -> None:
         self.root = Path(root)
         self.bucket = bucket
+        self.backend = "local"
 
     def put(self, path: str, data: bytes, content_type: str = "application/pdf") -> str:
         target = self.root / path
@@ -49,6 +51,7 @@ class SupabasePdfStorage:
         from supabase import create_client
 
         self.bucket = bucket
+        self.backend = "supabase"
         self._client = create_client(url, service_key)
 
     def put(self, path: str, data: bytes, content_type: str = "application/pdf") -> str:
@@ -101,7 +104,7 @@ class SupabaseResource(dg.ConfigurableResource):
                 if self.supabase_url and self.service_role_key:
                     self._storage = SupabasePdfStorage(self.supabase_url, self.service_role_key, self.pdf_bucket)
                 else:
-                    self._storage = LocalPdfStorage(Path(self.pdf_local_dir), bucket="local")
+                    self._storage = LocalPdfStorage(Path(self.pdf_local_dir), bucket=self.pdf_bucket)
             return self._storage
 
     def teardown_after_execution(self, context: dg.InitResourceContext) -> None:
