@@ -271,13 +271,16 @@ def ability_to_pay(conn: psycopg.Connection, catalog: Catalog, case_id: str, tod
         kind = acct.get("account_type")
         if kind in ("checking", "savings"):
             continue
-        value = _num(acct.get("current_balance"))
+        value, loan = _num(acct.get("current_balance")), _num(acct.get("loan_balance"))
         if kind == "retirement":
-            rule = "80% of value as a stand-in for tax and early-withdrawal penalty (review)"
+            factor, rule = QUICK_SALE, "80% of value (stand-in for tax and early-withdrawal penalty; review) - loan"
+        elif kind in ("investment", "crypto"):
+            factor, rule = QUICK_SALE, "quick-sale value (80%) - loan"
         else:
-            rule = "quick-sale value (80%)"
+            factor, rule = 1.0, "value - loan (cash, cash-value life insurance, other)"
         if value:
-            asset_lines.append({"asset": f"{kind} account", "value": value, "equity": max(0.0, value * QUICK_SALE),
+            label = acct.get("description") or f"{kind} account"
+            asset_lines.append({"asset": label, "value": value, "equity": max(0.0, value * factor - loan),
                                 "rule": rule})
     for i, car in enumerate(vehicles):
         value, loan = _num(car.get("current_value")), _num(car.get("loan_balance"))
