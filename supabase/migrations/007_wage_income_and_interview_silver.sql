@@ -262,8 +262,10 @@ LANGUAGE sql STABLE AS $$
                      THEN public.md_text(public.md_pick(e.form -> 'Form', ARRAY['Type', 'Code', 'type', 'code', 'Name', 'name'])) END,
                 public.md_text(public.md_pick(e.form, ARRAY['Form', 'form', 'form_type', 'FormType', 'document_type',
                     'type', 'formCode', 'FormCode', 'Code', 'code'])),
-                (SELECT v.value FROM jsonb_each_text(e.form) AS v
-                 WHERE jsonb_typeof(e.form -> v.key) = 'string' AND v.value ~* '^\s*(form\s+)?(W-?2|1099|wage)'
+                -- last resort: a string value that names a form ("W2 wage statement", "Form 1099-NEC ...")
+                (SELECT coalesce(substring(v.value FROM '(?i)(W-?2G?|SSA-?1099|RRB-?1099(?:-?R)?|1099-?[A-Z]{1,4})'), v.value)
+                 FROM jsonb_each_text(e.form) AS v
+                 WHERE jsonb_typeof(e.form -> v.key) = 'string' AND v.value ~* '(W-?2|1099|wage)'
                  ORDER BY v.key LIMIT 1)) AS form_type_raw
         ) AS ft
         CROSS JOIN LATERAL (
