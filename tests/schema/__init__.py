@@ -57,12 +57,13 @@ def dump(
 def year_row(conn: psycopg.Connection, case_id: str, year: int) -> dict[str, Any] | None:
     cur = conn.execute("SELECT * FROM tax_years WHERE case_id = %s AND tax_year = %s", (case_id, year))
     row = cur.fetchone()
-    return None if row is None else dict(zip([c.name for c in cur.description], row))
+    return None if row is None else dict(zip([c.name for c in cur.description], row, strict=True))
 
 
 def assessments(conn: psycopg.Connection, case_id: str, year: int) -> list[tuple]:
     return conn.execute(
-        "SELECT transaction_code, assessment_date::text, base_csed_date::text, suspended_days, csed_date::text,"
+        "SELECT transaction_code, assessment_date::text, base_csed_date::text, suspended_days,"
+        " csed_date::text,"
         " minimum_csed_date::text, csed_status FROM csed_assessments WHERE case_id = %s AND tax_year = %s"
         " ORDER BY assessment_date, transaction_code",
         (case_id, year),

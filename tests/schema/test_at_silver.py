@@ -67,7 +67,8 @@ def load(db, payload) -> str:
 def activity(db, case, year=None):
     return db.execute(
         "SELECT transaction_code, activity_date::text, amount, explanation FROM account_activity"
-        " WHERE case_id = %s AND (%s::int IS NULL OR tax_year = %s) ORDER BY activity_date, transaction_code, amount",
+        " WHERE case_id = %s AND (%s::int IS NULL OR tax_year = %s) ORDER BY activity_date,"
+        " transaction_code, amount",
         (case, year, year),
     ).fetchall()
 
@@ -118,11 +119,13 @@ def test_upstream_example_fills_every_column(db):
         "csed_date": D("2032-05-30"),
     }
     rows = db.execute(
-        "SELECT transaction_code, transaction_type, affects_balance, is_assessment, indicates_collection_action"
+        "SELECT transaction_code, transaction_type, affects_balance, is_assessment,"
+        " indicates_collection_action"
         " FROM account_activity WHERE case_id = %s ORDER BY transaction_code",
         (case,),
     ).fetchall()
-    # Correct meanings (irs-domain 7): 196 interest, 276 failure-to-pay penalty, neither an own-CSED assessment.
+    # Correct meanings (irs-domain 7): 196 interest, 276 failure-to-pay penalty, neither an
+    # own-CSED assessment.
     assert rows == [
         ("150", "return_filed", True, True, False),
         ("196", "interest", True, False, False),
@@ -232,7 +235,8 @@ def test_data_array_with_year_tc_and_running_balance(db):
         ty["total_balance"],
     ) == ("head_of_household", Decimal("50000.00"), Decimal("4100.50"), Decimal("900.00"), Decimal("900.00"))
     assert db.execute(
-        "SELECT transaction_code, amount, running_balance FROM account_activity WHERE case_id = %s ORDER BY activity_date",
+        "SELECT transaction_code, amount, running_balance FROM account_activity WHERE case_id"
+        " = %s ORDER BY activity_date",
         (case,),
     ).fetchall() == [
         ("150", Decimal("4100.50"), Decimal("4100.50")),
@@ -459,7 +463,8 @@ def test_repeated_lines_in_one_transcript_are_kept_but_a_duplicate_record_is_not
     ]
     case = load(db, {"at_records": [record(2019, lines), record(2019, lines, source_file="copy.pdf")]})
     assert db.execute(
-        "SELECT transaction_code, occurrence FROM account_activity WHERE case_id = %s ORDER BY transaction_code, occurrence",
+        "SELECT transaction_code, occurrence FROM account_activity WHERE case_id = %s ORDER BY"
+        " transaction_code, occurrence",
         (case,),
     ).fetchall() == [("150", 1), ("670", 1), ("670", 2)]
 
@@ -482,7 +487,8 @@ def test_missing_explanation_falls_back_to_rule_meaning_and_unknown_codes(db):
         },
     )
     rows = db.execute(
-        "SELECT transaction_code, transaction_code_raw, transaction_type, explanation_source, activity_date::text"
+        "SELECT transaction_code, transaction_code_raw, transaction_type, explanation_source,"
+        " activity_date::text"
         " FROM account_activity WHERE case_id = %s ORDER BY transaction_code NULLS LAST",
         (case,),
     ).fetchall()
@@ -514,7 +520,8 @@ def test_collection_flags_from_rules_action_codes_and_text(db):
         },
     )
     assert db.execute(
-        "SELECT transaction_code, amount, indicates_collection_action FROM account_activity WHERE case_id = %s ORDER BY activity_date",
+        "SELECT transaction_code, amount, indicates_collection_action FROM account_activity"
+        " WHERE case_id = %s ORDER BY activity_date",
         (case,),
     ).fetchall() == [
         ("971", Decimal("0.00"), True),

@@ -85,7 +85,8 @@ def content(conn, case_id):
 
 def latest_bronze(conn, case_id):
     return conn.execute(
-        "SELECT bronze_id FROM bronze_at_raw WHERE case_id = %s ORDER BY inserted_at DESC, bronze_id DESC LIMIT 1",
+        "SELECT bronze_id FROM bronze_at_raw WHERE case_id = %s ORDER BY inserted_at DESC,"
+        " bronze_id DESC LIMIT 1",
         (case_id,),
     ).fetchone()[0]
 
@@ -111,7 +112,8 @@ def test_changed_payload_replaces_the_case_rows_like_a_fresh_load(db):
     set_as_of(db)
     ingest(db, case, V1)
     unchanged_2019 = db.execute(
-        "SELECT ctid::text, * FROM account_activity WHERE case_id = %s AND tax_year = 2019 ORDER BY transaction_code",
+        "SELECT ctid::text, * FROM account_activity WHERE case_id = %s AND tax_year = 2019"
+        " ORDER BY transaction_code",
         (case,),
     ).fetchall()
     ingest(db, case, V2)
@@ -127,7 +129,8 @@ def test_changed_payload_replaces_the_case_rows_like_a_fresh_load(db):
     # The untouched year's lines were not rewritten.
     assert (
         db.execute(
-            "SELECT ctid::text, * FROM account_activity WHERE case_id = %s AND tax_year = 2019 ORDER BY transaction_code",
+            "SELECT ctid::text, * FROM account_activity WHERE case_id = %s AND tax_year = 2019"
+            " ORDER BY transaction_code",
             (case,),
         ).fetchall()
         == unchanged_2019
@@ -163,7 +166,8 @@ def test_malformed_payload_keeps_bronze_records_one_error_and_changes_nothing(db
     ingest(db, case, bad)
     assert db.execute("SELECT count(*) FROM bronze_at_raw WHERE case_id = %s", (case,)).fetchone() == (2,)
     errs = db.execute(
-        "SELECT layer, table_name, bronze_id, sqlstate, message FROM transformation_errors WHERE case_id = %s",
+        "SELECT layer, table_name, bronze_id, sqlstate, message FROM transformation_errors"
+        " WHERE case_id = %s",
         (case,),
     ).fetchall()
     assert len(errs) == 1
@@ -273,7 +277,8 @@ def _load_sandbox_case(db, case):
 def test_sandbox_payloads_load_without_errors(db, case):
     _load_sandbox_case(db, case)
     assert db.execute(
-        "SELECT count(*) FROM transformation_errors WHERE case_id = %s AND table_name IN ('bronze_at_raw', 'bronze_trt_raw')",
+        "SELECT count(*) FROM transformation_errors WHERE case_id = %s AND table_name IN"
+        " ('bronze_at_raw', 'bronze_trt_raw')",
         (case,),
     ).fetchone() == (0,)
     years = {r["tax_year"] for r in data.at_payload(case).get("at_records", [])}

@@ -47,7 +47,8 @@ def compute(
     return db.execute(
         "SELECT base_csed_date, suspended_days, floor_date, csed_date FROM csed_compute(%s::date,"
         " ARRAY(SELECT daterange(s::date, e::date, '[]') FROM unnest(%s::text[], %s::text[]) AS u(s, e)),"
-        " ARRAY(SELECT daterange(s::date, e::date, '[]') FROM unnest(%s::text[], %s::text[]) AS u(s, e)), %s::date)",
+        " ARRAY(SELECT daterange(s::date, e::date, '[]') FROM unnest(%s::text[], %s::text[])"
+        " AS u(s, e)), %s::date)",
         (
             assessed,
             [s for s, _ in ranges],

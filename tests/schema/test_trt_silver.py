@@ -40,7 +40,8 @@ UPSTREAM_EXAMPLE = {
 
 TRT_TABLE = {"trt_records": "tax_year, form_number, line_number, occurrence"}
 COLUMNS = (
-    "tax_year, response_date, form_number, tax_period_ending, primary_ssn_last4, spouse_ssn_last4, type, category,"
+    "tax_year, response_date, form_number, tax_period_ending, primary_ssn_last4,"
+    " spouse_ssn_last4, type, category,"
     " sub_category, line_number, description, data, numeric_value"
 )
 
@@ -219,7 +220,8 @@ def test_idempotent_and_replaced_by_a_changed_payload(db):
     ingest(db, case, changed, source="trt")
     assert errors(db, case) == []
     assert db.execute(
-        "SELECT form_number, line_number, occurrence, numeric_value FROM trt_records WHERE case_id = %s ORDER BY occurrence",
+        "SELECT form_number, line_number, occurrence, numeric_value FROM trt_records WHERE"
+        " case_id = %s ORDER BY occurrence",
         (case,),
     ).fetchall() == [("1040", "1a", 1, Decimal("50000.00")), ("1040", "1a", 2, Decimal("48200.00"))]
 
