@@ -160,9 +160,12 @@ BEGIN
                 api_endpoint   text,
                 payload_hash   text NOT NULL,
                 dagster_run_id text,
-                inserted_at    timestamptz NOT NULL DEFAULT now()
+                -- clock_timestamp, not now(): rows of one transaction keep their order
+                inserted_at    timestamptz NOT NULL DEFAULT clock_timestamp(),
+                -- arrival order, the tie-breaker that decides which row is a case's latest
+                ingest_seq     bigint GENERATED ALWAYS AS IDENTITY
             )$f$, 'bronze_' || src || '_raw', CASE src WHEN 'interview' THEN 'casehelper' ELSE 'tiparser' END);
-        EXECUTE format('CREATE INDEX IF NOT EXISTS %I ON public.%I (case_id, inserted_at DESC)',
+        EXECUTE format('CREATE INDEX IF NOT EXISTS %I ON public.%I (case_id, ingest_seq DESC)',
                        'bronze_' || src || '_raw_case_idx', 'bronze_' || src || '_raw');
     END LOOP;
 END
@@ -184,7 +187,7 @@ BEGIN
     PERFORM public.ensure_case(NEW.case_id);
     NEW.payload_hash := encode(sha256(convert_to(NEW.raw_response::text, 'UTF8')), 'hex');
     EXECUTE format('SELECT payload_hash FROM public.%I WHERE case_id = $1
-                    ORDER BY inserted_at DESC, bronze_id DESC LIMIT 1', TG_TABLE_NAME)
+                    ORDER BY ingest_seq DESC LIMIT 1', TG_TABLE_NAME)
         INTO latest_hash USING NEW.case_id;
     IF latest_hash = NEW.payload_hash THEN
         RETURN NULL;  -- already have exactly this payload as the case's current state
@@ -225,7 +228,7 @@ BEGIN
     FOR row_to_promote IN
         SELECT DISTINCT ON (case_id) bronze_id, case_id
         FROM new_rows
-        ORDER BY case_id, inserted_at DESC, bronze_id DESC
+        ORDER BY case_id, ingest_seq DESC
     LOOP
         PERFORM public.promote_bronze_row(TG_ARGV[0], row_to_promote.bronze_id, row_to_promote.case_id);
     END LOOP;
@@ -264,7 +267,7 @@ BEGIN
         FOR case_id, bronze_id IN
             EXECUTE format('SELECT DISTINCT ON (case_id) case_id, bronze_id FROM public.%I
                             WHERE $1 IS NULL OR case_id = $1
-                            ORDER BY case_id, inserted_at DESC, bronze_id DESC', 'bronze_' || src || '_raw')
+                            ORDER BY case_id, ingest_seq DESC', 'bronze_' || src || '_raw')
             USING p_case_id
         LOOP
             PERFORM pg_advisory_xact_lock(hashtext('bronze_' || src || '_raw'), hashtext(case_id));

@@ -85,8 +85,8 @@ def content(conn, case_id):
 
 def latest_bronze(conn, case_id):
     return conn.execute(
-        "SELECT bronze_id FROM bronze_at_raw WHERE case_id = %s ORDER BY inserted_at DESC,"
-        " bronze_id DESC LIMIT 1",
+        "SELECT bronze_id FROM bronze_at_raw WHERE case_id = %s ORDER BY ingest_seq DESC"
+        " LIMIT 1",
         (case_id,),
     ).fetchone()[0]
 
