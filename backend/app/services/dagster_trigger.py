@@ -13,6 +13,7 @@ No FastAPI imports here: routers translate HTTP, this module holds the logic.
 from __future__ import annotations
 
 import importlib
+import inspect
 import queue
 import sys
 import threading
@@ -226,7 +227,10 @@ class DagsterTrigger:
         try:
             if submitter is None:
                 raise RuntimeError("trigger_case_ingestion.submit_requests is not available")
-            results = submitter(pairs, dagster_host=self.dagster_host, dagster_port=self.dagster_port)
+            kwargs: dict[str, Any] = {"dagster_host": self.dagster_host, "dagster_port": self.dagster_port}
+            if _accepts(submitter, "database_url"):
+                kwargs["database_url"] = self.pool.conninfo
+            results = submitter(pairs, **kwargs)
         except Exception as exc:
             self._requeue([rid for _, rid in pairs], DAGSTER_DOWN_MESSAGE)
             log.warning("Dagster submission failed for %d request(s), left queued for the sensor: %s",
@@ -304,6 +308,13 @@ class DagsterTrigger:
         if case_id:
             return f"{self.dagster_ui_url}/runs?q%5B0%5D=tag%3Acase_id%3D{case_id}"
         return f"{self.dagster_ui_url}/runs"
+
+
+def _accepts(func: Callable[..., Any], name: str) -> bool:
+    try:
+        return name in inspect.signature(func).parameters
+    except (TypeError, ValueError):
+        return False
 
 
 def iso(value: datetime | None) -> str | None:
