@@ -210,3 +210,18 @@ def test_ui_redirects(api, case_id, submitter):
     assert wait_until(lambda: api.get("/api/dagster/ui", params={"case_id": case_id}, follow_redirects=False)
                       .headers["location"].endswith(f"/runs/run-{rid[:8]}"))
     assert api.get("/api/dagster/ui", params={"run_id": "../x"}, follow_redirects=False).status_code == 422
+
+
+def test_real_submitter_with_dagster_down_leaves_the_request_queued(database_url, settings, auth, case_id):
+    """No fake: trigger_case_ingestion.submit_requests against a closed Dagster port."""
+    from fastapi.testclient import TestClient
+
+    from backend.app.main import create_app
+
+    app = create_app(settings, database_url=database_url, log_file=None)
+    with TestClient(app) as client:
+        rid = client.post(f"/api/dagster/cases/{case_id}/extract", headers=auth).json()["request_id"]
+        assert app.state.trigger.wait_idle(15)
+        assert wait_until(lambda: _request_row(database_url, rid)[3] == 1, 10)
+        status, run_id, error, _ = _request_row(database_url, rid)
+        assert status == "queued" and run_id is None and "Dagster was not reachable" in error
