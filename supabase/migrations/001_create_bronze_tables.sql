@@ -63,74 +63,106 @@ RETURNS text LANGUAGE sql IMMUTABLE PARALLEL SAFE AS $$
 $$;
 
 -- The first key (or dotted path, e.g. 'Issuer.Name') of obj with a non-empty value.
+-- plpgsql rather than SQL: these parsers run thousands of times per case, and a SQL function
+-- with a FROM clause is not inlined, so each call would pay the SQL-function executor.
 CREATE OR REPLACE FUNCTION public.md_pick(obj jsonb, keys text[])
-RETURNS jsonb LANGUAGE sql IMMUTABLE PARALLEL SAFE AS $$
-    SELECT value
-    FROM unnest(keys) WITH ORDINALITY AS k(key, ord)
-    CROSS JOIN LATERAL (SELECT CASE WHEN jsonb_typeof(obj) = 'object'
-                                    THEN obj #> string_to_array(k.key, '.') END AS value) AS picked
-    WHERE value IS NOT NULL
-      AND jsonb_typeof(value) <> 'null'
-      AND NOT (jsonb_typeof(value) = 'string' AND btrim(value #>> '{}') = '')
-    ORDER BY ord
-    LIMIT 1;
+RETURNS jsonb LANGUAGE plpgsql IMMUTABLE PARALLEL SAFE AS $$
+DECLARE
+    key text;
+    value jsonb;
+BEGIN
+    IF jsonb_typeof(obj) IS DISTINCT FROM 'object' THEN
+        RETURN NULL;
+    END IF;
+    FOREACH key IN ARRAY keys LOOP
+        IF strpos(key, '.') > 0 THEN
+            value := obj #> string_to_array(key, '.');
+        ELSE
+            value := obj -> key;
+        END IF;
+        IF value IS NOT NULL AND jsonb_typeof(value) <> 'null'
+           AND NOT (jsonb_typeof(value) = 'string' AND btrim(value #>> '{}') = '') THEN
+            RETURN value;
+        END IF;
+    END LOOP;
+    RETURN NULL;
+END
 $$;
 
 -- Money and other numbers: 1234.5, "1234.5", "$1,234.56", "(500.00)" (= -500), "-$20", " 12 ".
 CREATE OR REPLACE FUNCTION public.md_numeric(v jsonb)
-RETURNS numeric LANGUAGE sql IMMUTABLE PARALLEL SAFE AS $$
-    SELECT CASE
-        WHEN jsonb_typeof(v) = 'number' THEN (v #>> '{}')::numeric
-        WHEN jsonb_typeof(v) = 'string' THEN (
-            SELECT CASE
-                WHEN s ~ '^\(-?[0-9]+(\.[0-9]+)?\)$' THEN -(btrim(s, '()'))::numeric
-                WHEN s ~ '^-?[0-9]+(\.[0-9]+)?$' THEN s::numeric
-                WHEN s ~ '^-?\.[0-9]+$' THEN replace(s, '.', '0.')::numeric
-            END
-            FROM (SELECT regexp_replace(v #>> '{}', '[\s$,]', '', 'g') AS s) AS cleaned)
-    END;
+RETURNS numeric LANGUAGE plpgsql IMMUTABLE PARALLEL SAFE AS $$
+DECLARE
+    s text;
+BEGIN
+    CASE jsonb_typeof(v)
+        WHEN 'number' THEN RETURN (v #>> '{}')::numeric;
+        WHEN 'string' THEN s := regexp_replace(v #>> '{}', '[\s$,]', '', 'g');
+        ELSE RETURN NULL;
+    END CASE;
+    IF s ~ '^-?[0-9]+(\.[0-9]+)?$' THEN
+        RETURN s::numeric;
+    ELSIF s ~ '^\(-?[0-9]+(\.[0-9]+)?\)$' THEN
+        RETURN -(btrim(s, '()')::numeric);
+    ELSIF s ~ '^-?\.[0-9]+$' THEN
+        RETURN replace(s, '.', '0.')::numeric;
+    END IF;
+    RETURN NULL;
+END
 $$;
 
 -- Dates: ISO (with or without a time), MM-DD-YYYY, MM/DD/YYYY, YYYYMMDD. Impossible dates give NULL.
 CREATE OR REPLACE FUNCTION public.md_date(v jsonb)
-RETURNS date LANGUAGE sql IMMUTABLE PARALLEL SAFE AS $$
-    SELECT CASE
-        WHEN y BETWEEN 1900 AND 2200 AND m BETWEEN 1 AND 12
-             AND d BETWEEN 1 AND extract(day FROM make_date(y, m, 1) + interval '1 month - 1 day')
-        THEN make_date(y, m, d)
-    END
-    FROM (
-        SELECT CASE
-                   WHEN s ~ '^\d{4}-\d{1,2}-\d{1,2}' THEN split_part(s, '-', 1)::int
-                   WHEN s ~ '^\d{1,2}[-/]\d{1,2}[-/]\d{4}$' THEN right(s, 4)::int
-                   WHEN s ~ '^\d{8}$' THEN left(s, 4)::int
-               END AS y,
-               CASE
-                   WHEN s ~ '^\d{4}-\d{1,2}-\d{1,2}' THEN split_part(s, '-', 2)::int
-                   WHEN s ~ '^\d{1,2}[-/]\d{1,2}[-/]\d{4}$' THEN (regexp_split_to_array(s, '[-/]'))[1]::int
-                   WHEN s ~ '^\d{8}$' THEN substr(s, 5, 2)::int
-               END AS m,
-               CASE
-                   WHEN s ~ '^\d{4}-\d{1,2}-\d{1,2}' THEN substring(split_part(s, '-', 3) FROM '^\d+')::int
-                   WHEN s ~ '^\d{1,2}[-/]\d{1,2}[-/]\d{4}$' THEN (regexp_split_to_array(s, '[-/]'))[2]::int
-                   WHEN s ~ '^\d{8}$' THEN substr(s, 7, 2)::int
-               END AS d
-        FROM (SELECT public.md_text(v) AS s) AS raw
-    ) AS parts;
+RETURNS date LANGUAGE plpgsql IMMUTABLE PARALLEL SAFE AS $$
+DECLARE
+    s text := public.md_text(v);
+    parts text[];
+    y int;
+    m int;
+    d int;
+BEGIN
+    IF s IS NULL THEN
+        RETURN NULL;
+    END IF;
+    parts := regexp_match(s, '^(\d{4})-(\d{1,2})-(\d{1,2})');
+    IF parts IS NOT NULL THEN
+        y := parts[1]; m := parts[2]; d := parts[3];
+    ELSE
+        parts := regexp_match(s, '^(\d{1,2})[-/](\d{1,2})[-/](\d{4})$');
+        IF parts IS NOT NULL THEN
+            m := parts[1]; d := parts[2]; y := parts[3];
+        ELSE
+            parts := regexp_match(s, '^(\d{4})(\d{2})(\d{2})$');
+            IF parts IS NULL THEN
+                RETURN NULL;
+            END IF;
+            y := parts[1]; m := parts[2]; d := parts[3];
+        END IF;
+    END IF;
+    IF y BETWEEN 1900 AND 2200 AND m BETWEEN 1 AND 12
+       AND d BETWEEN 1 AND extract(day FROM make_date(y, m, 1) + interval '1 month - 1 day') THEN
+        RETURN make_date(y, m, d);
+    END IF;
+    RETURN NULL;
+END
 $$;
 
 -- Tax years: 2023, "2023", "Tax Year 2023", "TY2023", "12/31/2023". "Unknown" gives NULL.
 CREATE OR REPLACE FUNCTION public.md_year(v jsonb)
-RETURNS integer LANGUAGE sql IMMUTABLE PARALLEL SAFE AS $$
-    SELECT CASE
-        WHEN y BETWEEN 1950 AND 2100 THEN y
-    END
-    FROM (SELECT CASE
-                     WHEN jsonb_typeof(v) = 'number' AND (v #>> '{}') ~ '^\d{4}(\.0+)?$'
-                         THEN floor((v #>> '{}')::numeric)::int
-                     WHEN jsonb_typeof(v) = 'string'
-                         THEN substring(v #>> '{}' FROM '(?:^|\D)((?:19|20)\d{2})(?:\D|$)')::int
-                 END AS y) AS parsed;
+RETURNS integer LANGUAGE plpgsql IMMUTABLE PARALLEL SAFE AS $$
+DECLARE
+    y int;
+BEGIN
+    IF jsonb_typeof(v) = 'number' AND (v #>> '{}') ~ '^\d{4}(\.0+)?$' THEN
+        y := floor((v #>> '{}')::numeric);
+    ELSIF jsonb_typeof(v) = 'string' THEN
+        y := substring(v #>> '{}' FROM '(?:^|\D)((?:19|20)\d{2})(?:\D|$)');
+    END IF;
+    IF y BETWEEN 1950 AND 2100 THEN
+        RETURN y;
+    END IF;
+    RETURN NULL;
+END
 $$;
 
 -- Booleans: true/false, "true", "YES"/"NO", "Y"/"N", "1"/"0", "Filed"/"Unfiled"/"Not filed".

@@ -1,0 +1,68 @@
+"""The shared value parsers of 001 (md_*): every upstream value format, and garbage -> NULL."""
+
+from __future__ import annotations
+
+import datetime as dt
+from decimal import Decimal
+
+import pytest
+from psycopg.types.json import Jsonb
+
+
+@pytest.mark.parametrize(
+    ("value", "expected"),
+    [
+        (1234.5, Decimal("1234.5")), ("1234.5", Decimal("1234.5")), ("$1,234.56", Decimal("1234.56")),
+        ("(500.00)", Decimal("-500.00")), ("-$20", Decimal("-20")), (" 12 ", Decimal("12")),
+        ("-.5", Decimal("-0.5")), ("abc", None), ("", None), (None, None), (True, None), ({"a": 1}, None),
+    ],
+)
+def test_md_numeric(db, value, expected):
+    assert db.execute("SELECT md_numeric(%s)", (Jsonb(value),)).fetchone()[0] == expected
+
+
+@pytest.mark.parametrize(
+    ("value", "expected"),
+    [
+        ("2022-05-30", dt.date(2022, 5, 30)), ("2022-05-30T13:45:00Z", dt.date(2022, 5, 30)),
+        ("05-30-2022", dt.date(2022, 5, 30)), ("5/3/2022", dt.date(2022, 5, 3)), ("20220530", dt.date(2022, 5, 30)),
+        ("02-29-2020", dt.date(2020, 2, 29)), ("02-29-2021", None), ("13-01-2022", None), ("", None),
+        ("n/a", None), (20220530, dt.date(2022, 5, 30)),
+    ],
+)
+def test_md_date(db, value, expected):
+    assert db.execute("SELECT md_date(%s)", (Jsonb(value),)).fetchone()[0] == expected
+
+
+@pytest.mark.parametrize(
+    ("value", "expected"),
+    [(2023, 2023), ("2023", 2023), ("Tax Year 2023", 2023), ("TY2021", 2021), ("12/31/2022", 2022),
+     ("Unknown", None), (23, None), ("", None), (2023.0, 2023), ("12345", None)],
+)
+def test_md_year(db, value, expected):
+    assert db.execute("SELECT md_year(%s)", (Jsonb(value),)).fetchone()[0] == expected
+
+
+@pytest.mark.parametrize(
+    ("value", "expected"),
+    [(True, True), ("YES", True), ("Filed", True), ("true", True), ("y", True), (1, True),
+     (False, False), ("NO", False), ("Unfiled", False), ("not filed", False), (0, False),
+     ("maybe", None), (None, None)],
+)
+def test_md_bool(db, value, expected):
+    assert db.execute("SELECT md_bool(%s)", (Jsonb(value),)).fetchone()[0] is expected
+
+
+def test_md_pick_takes_the_first_non_empty_key_or_path(db):
+    obj = {"tax_year": "", "taxYear": None, "year": "2021", "Issuer": {"Name": "ACME"}}
+    pick = "SELECT md_pick(%s, %s)"
+    assert db.execute(pick, (Jsonb(obj), ["tax_year", "taxYear", "year"])).fetchone()[0] == "2021"
+    assert db.execute(pick, (Jsonb(obj), ["Issuer.Name", "year"])).fetchone()[0] == "ACME"
+    assert db.execute(pick, (Jsonb(obj), ["missing"])).fetchone()[0] is None
+    assert db.execute(pick, (Jsonb([1, 2]), ["0"])).fetchone()[0] is None  # not an object
+
+
+def test_md_text_unquotes_and_trims(db):
+    assert db.execute("SELECT md_text(%s)", (Jsonb("  ACME Corp "),)).fetchone()[0] == "ACME Corp"
+    assert db.execute("SELECT md_text(%s)", (Jsonb(12.5),)).fetchone()[0] == "12.5"
+    assert db.execute("SELECT md_text(%s)", (Jsonb({"a": 1}),)).fetchone()[0] is None
