@@ -12,7 +12,6 @@ os.environ.setdefault("MEDALLION_STEP_RETRY_DELAY_SECONDS", "0.1")
 os.environ.setdefault("MEDALLION_SENSOR_MIN_AGE_SECONDS", "0")
 os.environ.setdefault("MEDALLION_BATCH_SIZE", "3")
 
-import subprocess  # noqa: E402
 import tempfile  # noqa: E402
 from collections.abc import Callable, Iterator  # noqa: E402
 from pathlib import Path  # noqa: E402
@@ -21,25 +20,13 @@ import dagster as dg  # noqa: E402
 import psycopg  # noqa: E402
 import pytest  # noqa: E402
 
-from backend.app.config import PROJECT_ROOT  # noqa: E402
 from backend.app.db.migrate import apply_migrations  # noqa: E402
 
 from dagster_pipeline.assets.bronze_assets import bronze_case_extraction, case_batch_run_config  # noqa: E402
 from dagster_pipeline.resources.casehelper_resource import CaseHelperResource  # noqa: E402
 from dagster_pipeline.resources.supabase_resource import SupabaseResource  # noqa: E402
 from dagster_pipeline.resources.tiparser_resource import TiParserResource  # noqa: E402
-
-
-def committed_migrations(target: Path) -> Path:
-    """The migrations as committed on HEAD. Other engineers edit supabase/migrations in this
-    checkout while we test; a half-written file of theirs must not break the pipeline suite."""
-    names = subprocess.run(["git", "ls-files", "supabase/migrations/*.sql"], cwd=PROJECT_ROOT, check=True,
-                           capture_output=True, text=True).stdout.split()
-    for name in names:
-        body = subprocess.run(["git", "show", f"HEAD:{name}"], cwd=PROJECT_ROOT, capture_output=True)
-        if body.returncode == 0:
-            (target / Path(name).name).write_bytes(body.stdout)
-    return target
+from tests.dagster.dagster_stack import committed_migrations  # noqa: E402
 
 
 @pytest.fixture(scope="session")
