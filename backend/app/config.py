@@ -94,6 +94,8 @@ class Settings(BaseSettings):
     frontend_url: str = "http://localhost:5173"
     cors_origins: list[str] = ["http://localhost:5173", "http://localhost:3001", "http://127.0.0.1:5173"]
     alert_webhook_url: str | None = None
+    # How long `async_mode=false` extraction waits for completion before answering "still running".
+    extract_sync_timeout_s: float = 120.0
 
     @property
     def is_local(self) -> bool:

@@ -103,30 +103,6 @@ def wait_until(predicate: Any, timeout: float = 5.0) -> bool:
     return False
 
 
-@pytest.fixture(scope="session")
-def database_url(create_database: Any) -> str:  # noqa: F811 - overrides the root fixture for this package
-    """Same as the root fixture; API_TEST_MIGRATIONS_DIR may point at another folder of migrations
-    (for running these tests while a colleague's migration in the shared checkout is mid-edit)."""
-    import os
-    from pathlib import Path
-
-    from backend.app.db.migrate import MIGRATIONS_DIR, apply_migrations
-
-    url = create_database("medallion_api_test")
-    apply_migrations(url, Path(os.environ.get("API_TEST_MIGRATIONS_DIR", MIGRATIONS_DIR)), log=lambda _msg: None)
-    return url
-
-
-@pytest.fixture
-def catalog_has(database_url: str) -> Any:
-    """Does the migrated database have this table yet? (The silver/gold SQL lands in stages.)"""
-    def has(table: str) -> bool:
-        with psycopg.connect(database_url) as conn:
-            return conn.execute("SELECT to_regclass(%s) IS NOT NULL", (f"public.{table}",)).fetchone()[0]
-
-    return has
-
-
 @pytest.fixture
 def ingested(database_url: str, case_id: str) -> str:
     """The sandbox's deterministic payloads for this case id, stored through the bronze writer:

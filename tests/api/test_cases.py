@@ -58,18 +58,15 @@ def test_list_search_and_paging(api, case_id):
     assert api.get("/api/cases", params={"limit": 0}).status_code == 422
 
 
-def test_triggers_fill_silver_and_status_follows(api, ingested, catalog_has):
+def test_triggers_fill_silver_and_status_follows(api, ingested):
     status = api.get(f"/api/dagster/status/{ingested}").json()
     assert status["bronze"]["at"] and status["bronze"]["wi"]
     assert status["silver"]["tax_years"] > 0 and status["silver"]["account_activity"] > 0
-    if catalog_has("employment_information"):
-        assert status["gold"]["employment"] > 0 or status["gold"]["household"] > 0
-        assert status["status"] == "complete"
-    else:
-        assert status["status"] == "silver_only"
+    assert status["gold"]["employment"] > 0 and status["gold"]["household"] > 0
+    assert status["status"] == "complete"
 
 
-def test_grid_reads(api, ingested, catalog_has):
+def test_grid_reads(api, ingested):
     years = api.get(f"/api/cases/{ingested}/tax-years").json()
     assert years["available"] and years["count"] > 0
     first = years["items"][0]
@@ -89,10 +86,9 @@ def test_grid_reads(api, ingested, catalog_has):
         response = api.get(f"/api/cases/{ingested}/{suffix}")
         assert response.status_code == 200, (suffix, response.text)
         assert isinstance(response.json()["items"], list)
-    if catalog_has("income_documents"):
-        assert api.get(f"/api/cases/{ingested}/income-documents").json()["count"] > 0
-    if catalog_has("employment_information"):
-        assert api.get(f"/api/cases/{ingested}/employment").json()["count"] > 0
+    assert api.get(f"/api/cases/{ingested}/income-documents").json()["count"] > 0
+    assert api.get(f"/api/cases/{ingested}/employment").json()["count"] > 0
+    assert api.get(f"/api/cases/{ingested}/projections").json()["count"] > 0
 
 
 def test_delete_removes_the_case_data(api, ingested):

@@ -8,7 +8,6 @@ case's status is final or the wait limit is reached.
 from __future__ import annotations
 
 import asyncio
-import os
 import time
 from datetime import UTC, datetime
 from typing import Annotated, Any
@@ -17,7 +16,7 @@ from fastapi import APIRouter, Body, Query, Request, Response, status
 from fastapi.concurrency import run_in_threadpool
 from fastapi.responses import RedirectResponse
 
-from backend.app.deps import CurrentUser, PoolDep, StatusDep, TriggerDep, ValidCaseId
+from backend.app.deps import CurrentUser, PoolDep, SettingsDep, StatusDep, TriggerDep, ValidCaseId
 from backend.app.logging_config import bind
 from backend.app.schemas.common import AUTH_ERRORS, error_responses
 from backend.app.schemas.extraction import (
@@ -33,7 +32,6 @@ from backend.app.services.dagster_trigger import DagsterTrigger, TriggerOutcome
 
 router = APIRouter(prefix="/api/dagster", tags=["dagster"])
 
-DEFAULT_WAIT_S = float(os.environ.get("EXTRACT_SYNC_TIMEOUT_S", "120"))
 MAX_WAIT_S = 600.0
 POLL_INTERVAL_S = 1.0
 FINAL_STATUSES = {"complete", "partial", "failed", "bronze_only", "silver_only", "not_started"}
@@ -73,7 +71,7 @@ def _status(pool: Any, service: CaseStatusService, trigger: DagsterTrigger, case
 
 
 async def _extract(request: ExtractRequest, user: Any, trigger: DagsterTrigger, pool: Any,
-                   service: CaseStatusService, response: Response) -> TriggerResponse:
+                   service: CaseStatusService, response: Response, default_wait_s: float) -> TriggerResponse:
     bind(case_id=request.case_id)
     outcome = await run_in_threadpool(trigger.request, request.case_id, case_number=request.case_number,
                                       force=request.force, requested_by=user.id)
@@ -81,7 +79,7 @@ async def _extract(request: ExtractRequest, user: Any, trigger: DagsterTrigger, 
     if request.async_mode:
         response.status_code = status.HTTP_202_ACCEPTED
         return result
-    limit = min(request.wait_seconds or DEFAULT_WAIT_S, MAX_WAIT_S)
+    limit = min(request.wait_seconds or default_wait_s, MAX_WAIT_S)
     deadline = time.monotonic() + limit
     current = await run_in_threadpool(_status, pool, service, trigger, request.case_id)
     while current.status not in FINAL_STATUSES and time.monotonic() < deadline:
@@ -113,6 +111,7 @@ async def extract_case(
     trigger: TriggerDep,
     pool: PoolDep,
     service: StatusDep,
+    settings: SettingsDep,
     response: Response,
     async_mode: Annotated[bool, Query(description="false: wait for the run to finish")] = True,
     force: Annotated[bool, Query(description="start another run even if one is active")] = False,
@@ -124,7 +123,7 @@ async def extract_case(
     (`status: "already_active"`, same `request_id`) unless `force=true`."""
     body = ExtractRequest(case_id=case_id, case_number=case_number, async_mode=async_mode, force=force,
                           wait_seconds=wait_seconds)
-    return await _extract(body, user, trigger, pool, service, response)
+    return await _extract(body, user, trigger, pool, service, response, settings.extract_sync_timeout_s)
 
 
 @router.post(
@@ -136,9 +135,9 @@ async def extract_case(
                **AUTH_ERRORS},
 )
 async def extract(body: Annotated[ExtractRequest, Body()], user: CurrentUser, trigger: TriggerDep, pool: PoolDep,
-                  service: StatusDep, response: Response) -> TriggerResponse:
+                  service: StatusDep, response: Response, settings: SettingsDep) -> TriggerResponse:
     """Same as `POST /api/dagster/cases/{case_id}/extract`, with `{case_id, case_number?, async_mode?, force?}`."""
-    return await _extract(body, user, trigger, pool, service, response)
+    return await _extract(body, user, trigger, pool, service, response, settings.extract_sync_timeout_s)
 
 
 @router.post(
