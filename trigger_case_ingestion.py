@@ -84,8 +84,10 @@ def submit_requests(
         return []
     if not dagster_reachable(dagster_host, dagster_port):
         raise DagsterUnavailable(
-            f"Dagster is not reachable at http://{dagster_host}:{dagster_port}; the request(s) stay queued and "
-            "the case sensor will submit them when Dagster is back")
+            f"Dagster is not reachable at http://{dagster_host}:{dagster_port}; "
+            "the request(s) stay queued and "
+            "the case sensor will submit them when Dagster is back"
+        )
     try:
         client = DagsterGraphQLClient(dagster_host, port_number=dagster_port, timeout=timeout)
     except DagsterGraphQLClientError as exc:
@@ -102,8 +104,8 @@ def submit_requests(
             except DagsterGraphQLClientError as exc:
                 if not dagster_reachable(dagster_host, dagster_port):
                     raise DagsterUnavailable(
-                        f"Dagster stopped answering after {len(submitted)} submission(s): {exc}",
-                        submitted) from exc
+                        f"Dagster stopped answering after {len(submitted)} submission(s): {exc}", submitted
+                    ) from exc
                 raise SubmissionError(f"Dagster refused the run for case {case_id}: {exc}") from exc
             mark_submitted(conn, request_id, run_id)
             conn.commit()
@@ -111,8 +113,9 @@ def submit_requests(
     return submitted
 
 
-def record_requests(case_ids: Sequence[str], *, database_url: str | None = None,
-                    origin: str = "cli") -> list[tuple[str, str]]:
+def record_requests(
+    case_ids: Sequence[str], *, database_url: str | None = None, origin: str = "cli"
+) -> list[tuple[str, str]]:
     """A queued (or the already active) request per case: [(case_id, request_id)]."""
     from dagster_pipeline.requests_store import create_or_reuse_request
 
@@ -146,20 +149,42 @@ def main(argv: Sequence[str] | None = None) -> int:
         sys.stderr.write(f"error: could not record the request(s) in the database: {exc}\n")
         return 3
     try:
-        submitted = submit_requests(pairs, dagster_host=args.dagster_host, dagster_port=args.dagster_port,
-                                    database_url=args.database_url, origin="cli")
+        submitted = submit_requests(
+            pairs,
+            dagster_host=args.dagster_host,
+            dagster_port=args.dagster_port,
+            database_url=args.database_url,
+            origin="cli",
+        )
     except DagsterUnavailable as exc:
         done = {s["request_id"] for s in exc.submitted}
-        sys.stdout.write(json.dumps({"submitted": exc.submitted,
-                                     "queued": [{"case_id": c, "request_id": r} for c, r in pairs if r not in done],
-                                     "error": str(exc)}, indent=2) + "\n")
+        sys.stdout.write(
+            json.dumps(
+                {
+                    "submitted": exc.submitted,
+                    "queued": [{"case_id": c, "request_id": r} for c, r in pairs if r not in done],
+                    "error": str(exc),
+                },
+                indent=2,
+            )
+            + "\n"
+        )
         sys.stderr.write(f"error: {exc}\n")
         return 2
     except SubmissionError as exc:
         sys.stderr.write(f"error: {exc}\n")
         return 1
-    sys.stdout.write(json.dumps({"submitted": submitted, "failed": [],
-                                 "dagster_ui": f"{settings.dagster_ui_url.rstrip('/')}/runs"}, indent=2) + "\n")
+    sys.stdout.write(
+        json.dumps(
+            {
+                "submitted": submitted,
+                "failed": [],
+                "dagster_ui": f"{settings.dagster_ui_url.rstrip('/')}/runs",
+            },
+            indent=2,
+        )
+        + "\n"
+    )
     return 0
 
 

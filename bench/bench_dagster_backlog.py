@@ -31,18 +31,27 @@ def run(cases: int = 500, batch_size: int = 25, baseline_sample: int = 8) -> lis
     from trigger_case_ingestion import record_requests, submit_requests
 
     case_ids = [str(9_000_000 + i) for i in range(cases)]
-    env = {"MEDALLION_BATCH_SIZE": str(batch_size), "MEDALLION_SENSOR_MIN_AGE_SECONDS": "0",
-           "MEDALLION_SENSOR_INTERVAL_SECONDS": "2", "MEDALLION_SENSOR_MAX_RUNS_PER_TICK": "40",
-           "MEDALLION_MAX_CONCURRENT_CASES": os.environ.get("MEDALLION_MAX_CONCURRENT_CASES", "8")}
+    env = {
+        "MEDALLION_BATCH_SIZE": str(batch_size),
+        "MEDALLION_SENSOR_MIN_AGE_SECONDS": "0",
+        "MEDALLION_SENSOR_INTERVAL_SECONDS": "2",
+        "MEDALLION_SENSOR_MAX_RUNS_PER_TICK": "40",
+        "MEDALLION_MAX_CONCURRENT_CASES": os.environ.get("MEDALLION_MAX_CONCURRENT_CASES", "8"),
+    }
     with databases() as (app_url, dagster_url), start_sandbox() as sb:
         pairs = record_requests(case_ids, database_url=app_url, origin="bulk")  # Dagster is "down"
-        with start_dagster(database_url=app_url, dagster_pg_url=dagster_url, sandbox=sb, extra_env=env) as stack, \
-                psycopg.connect(app_url, autocommit=True) as conn:
+        with (
+            start_dagster(
+                database_url=app_url, dagster_pg_url=dagster_url, sandbox=sb, extra_env=env
+            ) as stack,
+            psycopg.connect(app_url, autocommit=True) as conn,
+        ):
             started = time.monotonic()
             statuses = wait_for_requests(conn, [r for _, r in pairs], timeout=1800, poll=0.5)
             elapsed = time.monotonic() - started
-            runs = conn.execute("SELECT count(DISTINCT dagster_run_id) FROM public.extraction_requests"
-                                " WHERE origin = 'bulk'").fetchone()[0]
+            runs = conn.execute(
+                "SELECT count(DISTINCT dagster_run_id) FROM public.extraction_requests WHERE origin = 'bulk'"
+            ).fetchone()[0]
             # Baseline: one run per case, submitted directly.
             sample = [str(9_500_000 + i) for i in range(baseline_sample)]
             b_pairs = record_requests(sample, database_url=app_url, origin="api")
@@ -52,15 +61,25 @@ def run(cases: int = 500, batch_size: int = 25, baseline_sample: int = 8) -> lis
             b_elapsed = time.monotonic() - b_start
     counts = {s: list(statuses.values()).count(s) for s in set(statuses.values())}
     rate = cases / elapsed * 60
-    return [Figure(BENCH, f"{cases}-case backlog via case sensor, {batch_size} cases/run", round(rate, 1),
-                   "cases/min", baseline_name=f"one run per case ({baseline_sample} cases)",
-                   baseline_value=round(baseline_sample / b_elapsed * 60, 1), target=">= 300 cases/min",
-                   met=rate >= 300 and counts.get("complete", 0) + counts.get("partial", 0) == cases,
-                   notes=f"{elapsed:.1f} s, {runs} runs, outcomes {counts}, {os.cpu_count()} cores")]
+    return [
+        Figure(
+            BENCH,
+            f"{cases}-case backlog via case sensor, {batch_size} cases/run",
+            round(rate, 1),
+            "cases/min",
+            baseline_name=f"one run per case ({baseline_sample} cases)",
+            baseline_value=round(baseline_sample / b_elapsed * 60, 1),
+            target=">= 300 cases/min",
+            met=rate >= 300 and counts.get("complete", 0) + counts.get("partial", 0) == cases,
+            notes=f"{elapsed:.1f} s, {runs} runs, outcomes {counts}, {os.cpu_count()} cores",
+        )
+    ]
 
 
 def main(argv: list[str] | None = None) -> int:
-    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser = argparse.ArgumentParser(
+        description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
+    )
     parser.add_argument("--cases", type=int, default=500)
     parser.add_argument("--batch-size", type=int, default=25)
     args = parser.parse_args(argv)

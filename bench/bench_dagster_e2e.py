@@ -58,12 +58,20 @@ def databases() -> Iterator[tuple[str, str]]:
 
 def _layers_done(conn: psycopg.Connection, case_id: str) -> dict[str, int]:
     out = {}
-    for table in ("bronze_at_raw", "bronze_wi_raw", "bronze_interview_raw", "tax_years", "account_activity",
-                  *GOLD_TABLES):
+    for table in (
+        "bronze_at_raw",
+        "bronze_wi_raw",
+        "bronze_interview_raw",
+        "tax_years",
+        "account_activity",
+        *GOLD_TABLES,
+    ):
         if conn.execute("SELECT to_regclass(%s)", (f"public.{table}",)).fetchone()[0] is None:
             continue
-        out[table] = conn.execute(f"SELECT count(*) FROM public.{table} WHERE case_id = %s",  # noqa: S608
-                                  (case_id,)).fetchone()[0]
+        out[table] = conn.execute(
+            f"SELECT count(*) FROM public.{table} WHERE case_id = %s",  # noqa: S608
+            (case_id,),
+        ).fetchone()[0]
     return out
 
 
@@ -78,9 +86,11 @@ def timeline(stack, run_id: str) -> dict[str, float]:
             if entry.dagster_event:
                 first.setdefault(entry.dagster_event.event_type_value, entry.timestamp)
     get = first.get
-    return {"queued_s": round(get("PIPELINE_STARTING", 0) - get("PIPELINE_ENQUEUED", 0), 2),
-            "launch_s": round(get("PIPELINE_START", 0) - get("PIPELINE_STARTING", 0), 2),
-            "step_s": round(get("STEP_SUCCESS", 0) - get("STEP_START", 0), 2)}
+    return {
+        "queued_s": round(get("PIPELINE_STARTING", 0) - get("PIPELINE_ENQUEUED", 0), 2),
+        "launch_s": round(get("PIPELINE_START", 0) - get("PIPELINE_STARTING", 0), 2),
+        "step_s": round(get("STEP_SUCCESS", 0) - get("STEP_START", 0), 2),
+    }
 
 
 def one_case(stack, app_url: str, case_id: str) -> tuple[float, dict[str, int]]:
@@ -108,9 +118,13 @@ def direct_baseline(sb, app_url: str, case_id: str) -> float:
     started = time.monotonic()
     ingestor = BatchIngestor(
         tiparser=TiParserClient(sb.tiparser_url, sb.tiparser_api_key),
-        casehelper=CaseHelperClient(sb.casehelper_url, sb.casehelper_username, sb.casehelper_password,
-                                    sb.casehelper_app_type),
-        connection=supabase.connection, run_id=None, origin="bench")
+        casehelper=CaseHelperClient(
+            sb.casehelper_url, sb.casehelper_username, sb.casehelper_password, sb.casehelper_app_type
+        ),
+        connection=supabase.connection,
+        run_id=None,
+        origin="bench",
+    )
     outcome = ingestor.ingest_case(case_id)
     ingestor.close()
     assert outcome.status == "complete", outcome
@@ -119,9 +133,11 @@ def direct_baseline(sb, app_url: str, case_id: str) -> float:
 
 def measure(latency: float, repeats: int) -> list[Figure]:
     target = 6.0 if latency == 0 else 8.0
-    with databases() as (app_url, dagster_url), \
-            start_sandbox({"SANDBOX_LATENCY_SECONDS": str(latency)}) as sb, \
-            start_dagster(database_url=app_url, dagster_pg_url=dagster_url, sandbox=sb) as stack:
+    with (
+        databases() as (app_url, dagster_url),
+        start_sandbox({"SANDBOX_LATENCY_SECONDS": str(latency)}) as sb,
+        start_dagster(database_url=app_url, dagster_pg_url=dagster_url, sandbox=sb) as stack,
+    ):
         warm, _ = one_case(stack, app_url, "8100000")  # first run also warms the code server
         times, layers = [], {}
         for i in range(repeats):
@@ -129,11 +145,19 @@ def measure(latency: float, repeats: int) -> list[Figure]:
             times.append(t)
         baseline = direct_baseline(sb, app_url, "8200001")
     med = statistics.median(times)
-    return [Figure(BENCH, f"one case submit -> gold, sandbox latency {latency:g} s (median of {repeats})",
-                   round(med, 2), "s", baseline_name="same extraction without Dagster",
-                   baseline_value=round(baseline, 2), target=f"<= {target:g} s", met=med <= target,
-                   notes=f"runs {', '.join(f'{t:.2f}' for t in times)} s; first run {warm:.2f} s; "
-                         f"rows {layers}")]
+    return [
+        Figure(
+            BENCH,
+            f"one case submit -> gold, sandbox latency {latency:g} s (median of {repeats})",
+            round(med, 2),
+            "s",
+            baseline_name="same extraction without Dagster",
+            baseline_value=round(baseline, 2),
+            target=f"<= {target:g} s",
+            met=med <= target,
+            notes=f"runs {', '.join(f'{t:.2f}' for t in times)} s; first run {warm:.2f} s; rows {layers}",
+        )
+    ]
 
 
 def run(repeats: int = 3) -> list[Figure]:
@@ -141,7 +165,9 @@ def run(repeats: int = 3) -> list[Figure]:
 
 
 def main(argv: list[str] | None = None) -> int:
-    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser = argparse.ArgumentParser(
+        description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
+    )
     parser.add_argument("--repeats", type=int, default=3)
     parser.add_argument("--latency", type=float, action="append", help="only these latencies (repeatable)")
     args = parser.parse_args(argv)

@@ -54,10 +54,20 @@ def send_alert(conn: psycopg.Connection, alert: Alert, webhook_url: str | None) 
     if error and webhook_url:
         log.error("alert not delivered (%s): %s", error, alert.text())
     row = conn.execute(
-        "INSERT INTO public.pipeline_alerts (kind, severity, case_id, source, message, dagster_run_id, run_url,"
+        "INSERT INTO public.pipeline_alerts (kind, severity, case_id, source, message, dagster_run_id,"
+        " run_url,"
         " delivered, delivery_error) VALUES (%s, %s, %s, %s, %s, %s, %s, %s, %s) RETURNING id",
-        (alert.kind, alert.severity, alert.case_id, alert.source, alert.message, alert.dagster_run_id,
-         alert.run_url, delivered, error),
+        (
+            alert.kind,
+            alert.severity,
+            alert.case_id,
+            alert.source,
+            alert.message,
+            alert.dagster_run_id,
+            alert.run_url,
+            delivered,
+            error,
+        ),
     ).fetchone()
     return int(row[0])
 

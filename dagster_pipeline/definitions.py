@@ -33,7 +33,9 @@ def build_resources() -> dict:
     (backend.app.config.Settings refuses placeholder values outside local)."""
     settings = get_settings()
     pipeline = get_pipeline_settings()
-    supabase_key = "SUPABASE_SERVICE_ROLE_KEY" if os.environ.get("SUPABASE_SERVICE_ROLE_KEY") else "SUPABASE_KEY"
+    supabase_key = (
+        "SUPABASE_SERVICE_ROLE_KEY" if os.environ.get("SUPABASE_SERVICE_ROLE_KEY") else "SUPABASE_KEY"
+    )
     return {
         "supabase": SupabaseResource(
             database_url=dg.EnvVar("DATABASE_URL"),
@@ -55,8 +57,9 @@ def build_resources() -> dict:
             username=_secret("CASEHELPER_USERNAME", settings.casehelper_username),
             password=_secret("CASEHELPER_PASSWORD", settings.casehelper_password),
             app_type=settings.casehelper_app_type,
-            api_key=_secret("CASEHELPER_API_KEY", None) if (os.environ.get("CASEHELPER_API_KEY")
-                                                           or settings.casehelper_api_key) else None,
+            api_key=_secret("CASEHELPER_API_KEY", None)
+            if (os.environ.get("CASEHELPER_API_KEY") or settings.casehelper_api_key)
+            else None,
             timeout=settings.casehelper_timeout,
             max_retries=pipeline.casehelper_max_retries,
             backoff_base=pipeline.backoff_base_s,

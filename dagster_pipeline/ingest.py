@@ -73,7 +73,8 @@ def case_status(states: dict[str, str]) -> str:
     if any(states.get(s) == "failed" for s in REQUIRED):
         return "failed"
     if all(states.get(s) in OK_STATES for s in REQUIRED) and all(
-            states.get(s) in (*OK_STATES, "no_data") for s in ("trt", "interview")):
+        states.get(s) in (*OK_STATES, "no_data") for s in ("trt", "interview")
+    ):
         return "complete"
     return "partial"
 
@@ -96,16 +97,25 @@ def summarize(source: str, payload: Any) -> dict[str, Any]:
     try:
         if source == "at" and isinstance(payload, dict):
             records = payload.get("at_records") or payload.get("records") or payload.get("data") or []
-            years = sorted({str(r.get("tax_year") or r.get("taxYear") or r.get("year") or "?")
-                            for r in records if isinstance(r, dict)})
-            tx = sum(len(r.get("transactions") or r.get("activity") or r.get("account_activity") or [])
-                     for r in records if isinstance(r, dict))
+            years = sorted(
+                {
+                    str(r.get("tax_year") or r.get("taxYear") or r.get("year") or "?")
+                    for r in records
+                    if isinstance(r, dict)
+                }
+            )
+            tx = sum(
+                len(r.get("transactions") or r.get("activity") or r.get("account_activity") or [])
+                for r in records
+                if isinstance(r, dict)
+            )
             return {"records": len(records), "years": years, "transactions": tx}
         if source == "wi" and isinstance(payload, dict):
             years_data = payload.get("years_data")
             if isinstance(years_data, dict):
-                forms = sum(len(v.get("forms", []) if isinstance(v, dict) else v or [])
-                            for v in years_data.values())
+                forms = sum(
+                    len(v.get("forms", []) if isinstance(v, dict) else v or []) for v in years_data.values()
+                )
                 return {"years": sorted(years_data), "forms": forms}
             forms = payload.get("forms") or payload.get("data") or []
             return {"forms": len(forms)}
@@ -140,8 +150,9 @@ class BatchIngestor:
         self.origin = origin
         self.max_concurrent_cases = max(1, max_concurrent_cases)
         self.log = log_fn or log.info
-        self._fetch_pool = ThreadPoolExecutor(self.max_concurrent_cases * len(SOURCES),
-                                              thread_name_prefix="fetch")
+        self._fetch_pool = ThreadPoolExecutor(
+            self.max_concurrent_cases * len(SOURCES), thread_name_prefix="fetch"
+        )
         # A refused TiParser key fails every later case the same way: stop calling TiParser.
         self._tiparser_refused: UpstreamAuthError | None = None
         self._refused_lock = threading.Lock()
@@ -154,7 +165,9 @@ class BatchIngestor:
         request_ids = list(request_ids or [])
         request_ids += [None] * (len(case_ids) - len(request_ids))
         with ThreadPoolExecutor(self.max_concurrent_cases, thread_name_prefix="case") as cases:
-            futures = [cases.submit(self.ingest_case, c, r) for c, r in zip(case_ids, request_ids, strict=True)]
+            futures = [
+                cases.submit(self.ingest_case, c, r) for c, r in zip(case_ids, request_ids, strict=True)
+            ]
             return [f.result() for f in futures]
 
     # -- one case ----------------------------------------------------------------------------
@@ -175,16 +188,22 @@ class BatchIngestor:
             "trt": lambda: self._tiparser_fetch("trt", case_id),
             "interview": lambda: self.casehelper.fetch_interview(case_id),
         }
-        futures: dict[str, Future] = {s: self._fetch_pool.submit(self._fetch_and_store, s, case_id, claimed, f)
-                                      for s, f in fetchers.items()}
+        futures: dict[str, Future] = {
+            s: self._fetch_pool.submit(self._fetch_and_store, s, case_id, claimed, f)
+            for s, f in fetchers.items()
+        }
         outcomes = {s: fut.result() for s, fut in futures.items()}
         status = case_status({s: o.state for s, o in outcomes.items()})
         error = case_error(outcomes)
         with self.connection() as conn:
             requests_store.finish(conn, claimed, status, error)
             conn.commit()
-        self.log(f"case {case_id}: {status}" + (f" ({error})" if error else "") + " | " +
-                 ", ".join(f"{s}={o.state}" for s, o in outcomes.items()))
+        self.log(
+            f"case {case_id}: {status}"
+            + (f" ({error})" if error else "")
+            + " | "
+            + ", ".join(f"{s}={o.state}" for s, o in outcomes.items())
+        )
         return CaseOutcome(case_id, claimed, status, outcomes, error)
 
     def _tiparser_fetch(self, source: str, case_id: str) -> FetchResult:
@@ -198,56 +217,113 @@ class BatchIngestor:
                 self._tiparser_refused = self._tiparser_refused or exc
             raise
 
-    def _fetch_and_store(self, source: str, case_id: str, request_id: str,
-                         fetch: Callable[[], FetchResult]) -> SourceOutcome:
+    def _fetch_and_store(
+        self, source: str, case_id: str, request_id: str, fetch: Callable[[], FetchResult]
+    ) -> SourceOutcome:
         try:
             result = fetch()
         except MalformedPayload as exc:
             with self.connection() as conn:
-                save_rejected_payload(conn, source, case_id, exc.body_text, str(exc), http_status=exc.http_status,
-                                      run_id=self.run_id)
-                set_source_state(conn, case_id, source, "failed", run_id=self.run_id, request_id=request_id,
-                                 http_status=exc.http_status, error=str(exc))
+                save_rejected_payload(
+                    conn,
+                    source,
+                    case_id,
+                    exc.body_text,
+                    str(exc),
+                    http_status=exc.http_status,
+                    run_id=self.run_id,
+                )
+                set_source_state(
+                    conn,
+                    case_id,
+                    source,
+                    "failed",
+                    run_id=self.run_id,
+                    request_id=request_id,
+                    http_status=exc.http_status,
+                    error=str(exc),
+                )
                 conn.commit()
-            return SourceOutcome(source, "failed", http_status=exc.http_status, error=str(exc),
-                                 attempts=exc.attempts, size_bytes=len(exc.body_text.encode()))
+            return SourceOutcome(
+                source,
+                "failed",
+                http_status=exc.http_status,
+                error=str(exc),
+                attempts=exc.attempts,
+                size_bytes=len(exc.body_text.encode()),
+            )
         except UpstreamError as exc:
             self._record_failure(case_id, source, request_id, str(exc), exc.http_status)
-            return SourceOutcome(source, "failed", http_status=exc.http_status, error=str(exc),
-                                 retryable=exc.retryable, auth_error=isinstance(exc, UpstreamAuthError),
-                                 attempts=exc.attempts)
+            return SourceOutcome(
+                source,
+                "failed",
+                http_status=exc.http_status,
+                error=str(exc),
+                retryable=exc.retryable,
+                auth_error=isinstance(exc, UpstreamAuthError),
+                attempts=exc.attempts,
+            )
         except Exception as exc:  # noqa: BLE001 - a bug in one source must not lose the others
             message = f"{type(exc).__name__}: {exc}"
             log.exception("case %s %s: unexpected error", case_id, source)
             self._record_failure(case_id, source, request_id, message, None)
             return SourceOutcome(source, "failed", error=message, retryable=True)
 
-        base = {"http_status": result.http_status, "attempts": result.attempts, "elapsed_s": result.elapsed_s,
-                "size_bytes": result.size_bytes}
+        base = {
+            "http_status": result.http_status,
+            "attempts": result.attempts,
+            "elapsed_s": result.elapsed_s,
+            "size_bytes": result.size_bytes,
+        }
         if result.status == "no_data":
             with self.connection() as conn:
-                set_source_state(conn, case_id, source, "no_data", run_id=self.run_id, request_id=request_id,
-                                 http_status=result.http_status)
+                set_source_state(
+                    conn,
+                    case_id,
+                    source,
+                    "no_data",
+                    run_id=self.run_id,
+                    request_id=request_id,
+                    http_status=result.http_status,
+                )
                 conn.commit()
             return SourceOutcome(source, "no_data", **base)
         try:
             with self.connection() as conn:
                 saved = save_bronze(conn, source, case_id, result.payload, run_id=self.run_id)  # type: ignore[arg-type]
                 state = "unchanged" if saved.unchanged else "stored"
-                set_source_state(conn, case_id, source, state, run_id=self.run_id, request_id=request_id,
-                                 bronze_id=saved.bronze_id, http_status=result.http_status)
+                set_source_state(
+                    conn,
+                    case_id,
+                    source,
+                    state,
+                    run_id=self.run_id,
+                    request_id=request_id,
+                    bronze_id=saved.bronze_id,
+                    http_status=result.http_status,
+                )
                 conn.commit()
         except Exception as exc:  # noqa: BLE001 - database trouble: say so plainly, keep going
             message = f"could not store the {source.upper()} payload: {type(exc).__name__}: {exc}"
             log.exception("case %s %s: store failed", case_id, source)
             self._record_failure(case_id, source, request_id, message, result.http_status)
             return SourceOutcome(source, "failed", error=message, retryable=True, **base)
-        return SourceOutcome(source, state, bronze_id=saved.bronze_id, summary=summarize(source, result.payload),
-                             **base)
+        return SourceOutcome(
+            source, state, bronze_id=saved.bronze_id, summary=summarize(source, result.payload), **base
+        )
 
-    def _record_failure(self, case_id: str, source: str, request_id: str, error: str,
-                        http_status: int | None) -> None:
+    def _record_failure(
+        self, case_id: str, source: str, request_id: str, error: str, http_status: int | None
+    ) -> None:
         with self.connection() as conn:
-            set_source_state(conn, case_id, source, "failed", run_id=self.run_id, request_id=request_id,
-                             http_status=http_status, error=error)
+            set_source_state(
+                conn,
+                case_id,
+                source,
+                "failed",
+                run_id=self.run_id,
+                request_id=request_id,
+                http_status=http_status,
+                error=error,
+            )
             conn.commit()

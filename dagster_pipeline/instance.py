@@ -41,7 +41,7 @@ def sqlalchemy_url(url: str) -> str:
     with a bare postgresql:// URL runs stay stuck in NOT_STARTED."""
     for prefix in ("postgresql+psycopg2://", "postgresql://", "postgres://"):
         if url.startswith(prefix):
-            return "postgresql+psycopg2://" + url[len(prefix):]
+            return "postgresql+psycopg2://" + url[len(prefix) :]
     return url
 
 

@@ -14,7 +14,7 @@ case_ingestion_job = dg.define_asset_job(
     selection=dg.AssetSelection.assets(bronze_case_extraction),
     executor_def=dg.in_process_executor,
     description="Extract AT, WI, TRT and the interview of the cases in the run config into bronze "
-                "(silver and gold follow by SQL trigger). Config: ops.bronze_case_extraction.config.case_ids.",
+    "(silver and gold follow by SQL trigger). Config: ops.bronze_case_extraction.config.case_ids.",
     tags={"medallion/job": "ingestion"},
 )
 

@@ -10,7 +10,6 @@ INSERT, so nothing downstream is computed here.
 records them in `bronze_pdf_raw`, deduplicated by sha256.
 """
 
-
 import hashlib
 import re
 from collections import Counter
@@ -28,23 +27,33 @@ from dagster_pipeline.settings import get_pipeline_settings
 BRONZE_OP = "bronze_case_extraction"
 ASSET_NAMES = {s: f"bronze_{s}_data" for s in SOURCES}
 TABLES = {s: f"bronze_{s}_raw" for s in SOURCES}
-_UPSTREAM = {"at": "TiParser /analysis/at", "wi": "TiParser /analysis/wi", "trt": "TiParser /analysis/trt",
-             "interview": "CaseHelper /api/cases/{id}/interview"}
+_UPSTREAM = {
+    "at": "TiParser /analysis/at",
+    "wi": "TiParser /analysis/wi",
+    "trt": "TiParser /analysis/trt",
+    "interview": "CaseHelper /api/cases/{id}/interview",
+}
 
 
 class CaseBatchConfig(dg.Config):
     """Run config of the bronze step: which cases (and which extraction requests) to work."""
 
-    case_ids: list[str] = Field(description="Logiqs case ids (digits) to extract, worked through in one process")
-    request_ids: list[str] = Field(default_factory=list,
-                                   description="extraction_requests ids, parallel to case_ids ('' = none)")
+    case_ids: list[str] = Field(
+        description="Logiqs case ids (digits) to extract, worked through in one process"
+    )
+    request_ids: list[str] = Field(
+        default_factory=list, description="extraction_requests ids, parallel to case_ids ('' = none)"
+    )
     origin: str = Field(default="dagster", description="who asked: api, cli, sensor, schedule, bulk")
-    max_concurrent_cases: int = Field(default_factory=lambda: get_pipeline_settings().max_concurrent_cases,
-                                      description="cases fetched at once (each is 4 concurrent upstream calls)")
+    max_concurrent_cases: int = Field(
+        default_factory=lambda: get_pipeline_settings().max_concurrent_cases,
+        description="cases fetched at once (each is 4 concurrent upstream calls)",
+    )
 
 
-def case_batch_run_config(case_ids: list[str], request_ids: list[str | None] | None = None,
-                          origin: str = "dagster") -> dict:
+def case_batch_run_config(
+    case_ids: list[str], request_ids: list[str | None] | None = None, origin: str = "dagster"
+) -> dict:
     """The run config for `case_ingestion_job` (used by the trigger, sensor and schedule)."""
     config: dict = {"case_ids": list(case_ids), "origin": origin}
     if request_ids:
@@ -69,32 +78,41 @@ def case_run_tags(case_ids: list[str], request_ids: list[str | None] | None = No
 def _validate_case_ids(case_ids: list[str]) -> list[str]:
     bad = [c for c in case_ids if not re.fullmatch(r"\d{1,12}", c or "")]
     if bad:
-        raise dg.Failure(f"case ids must be 1 to 12 digits; refused: {', '.join(map(repr, bad[:10]))}",
-                         allow_retries=False)
+        raise dg.Failure(
+            f"case ids must be 1 to 12 digits; refused: {', '.join(map(repr, bad[:10]))}", allow_retries=False
+        )
     return list(dict.fromkeys(case_ids))
 
 
 def _step_retry_policy() -> dg.RetryPolicy:
     s = get_pipeline_settings()
-    return dg.RetryPolicy(max_retries=s.step_max_retries, delay=s.step_retry_delay_s,
-                          backoff=dg.Backoff.EXPONENTIAL, jitter=dg.Jitter.PLUS_MINUS)
+    return dg.RetryPolicy(
+        max_retries=s.step_max_retries,
+        delay=s.step_retry_delay_s,
+        backoff=dg.Backoff.EXPONENTIAL,
+        jitter=dg.Jitter.PLUS_MINUS,
+    )
 
 
 @dg.multi_asset(
     name=BRONZE_OP,
     specs=[
-        dg.AssetSpec(ASSET_NAMES[s], group_name="bronze", kinds={"postgres", "python"},
-                     description=f"Raw {s.upper()} JSON per case from {_UPSTREAM[s]}, table public.{TABLES[s]} "
-                                 "(append-only; an identical repeat is skipped).",
-                     metadata={"table": f"public.{TABLES[s]}", "upstream": _UPSTREAM[s]},
-                     skippable=True)
+        dg.AssetSpec(
+            ASSET_NAMES[s],
+            group_name="bronze",
+            kinds={"postgres", "python"},
+            description=f"Raw {s.upper()} JSON per case from {_UPSTREAM[s]}, table public.{TABLES[s]} "
+            "(append-only; an identical repeat is skipped).",
+            metadata={"table": f"public.{TABLES[s]}", "upstream": _UPSTREAM[s]},
+            skippable=True,
+        )
         for s in SOURCES
     ],
     pool="tiparser_api",
     retry_policy=_step_retry_policy(),
     op_tags={"medallion/upstream": "tiparser,casehelper"},
     description="Fetch AT, WI, TRT (TiParser) and the interview (CaseHelper) of a batch of cases, the four "
-                "calls of a case concurrently, and store the raw JSON in bronze.",
+    "calls of a case concurrently, and store the raw JSON in bronze.",
 )
 def bronze_case_extraction(
     context: dg.AssetExecutionContext,
@@ -107,20 +125,27 @@ def bronze_case_extraction(
     request_ids = list(config.request_ids) + [""] * (len(case_ids) - len(config.request_ids))
     run_id = context.run.run_id
     attempt = context.retry_number
-    context.log.info(f"extracting {len(case_ids)} case(s) (attempt {attempt + 1}); "
-                     f"{config.max_concurrent_cases} at a time")
+    context.log.info(
+        f"extracting {len(case_ids)} case(s) (attempt {attempt + 1}); {config.max_concurrent_cases} at a time"
+    )
     ingestor = BatchIngestor(
-        tiparser=tiparser.get_client(), casehelper=casehelper.get_client(), connection=supabase.connection,
-        run_id=run_id, origin=config.origin, max_concurrent_cases=config.max_concurrent_cases,
-        log_fn=context.log.info)
+        tiparser=tiparser.get_client(),
+        casehelper=casehelper.get_client(),
+        connection=supabase.connection,
+        run_id=run_id,
+        origin=config.origin,
+        max_concurrent_cases=config.max_concurrent_cases,
+        log_fn=context.log.info,
+    )
     try:
         outcomes = ingestor.run(case_ids, [r or None for r in request_ids])
     finally:
         ingestor.close()
 
     for source in SOURCES:
-        yield dg.MaterializeResult(asset_key=ASSET_NAMES[source], metadata=_source_metadata(source, outcomes,
-                                                                                                 run_id))
+        yield dg.MaterializeResult(
+            asset_key=ASSET_NAMES[source], metadata=_source_metadata(source, outcomes, run_id)
+        )
     _raise_for_failures(context, outcomes)
 
 
@@ -169,7 +194,8 @@ def _raise_for_failures(context: dg.AssetExecutionContext, outcomes: list[CaseOu
         description = failed[0].error or "extraction failed"
     else:
         description = f"{len(failed)} of {len(outcomes)} cases failed: " + "; ".join(
-            f"{o.case_id}: {o.error}" for o in failed[:10])
+            f"{o.case_id}: {o.error}" for o in failed[:10]
+        )
     metadata = {"failed_cases": ", ".join(o.case_id for o in failed[:50])}
     if any(o.auth_error for o in failed):
         raise dg.Failure(description=description, metadata=metadata, allow_retries=False)
@@ -202,7 +228,7 @@ def _tax_year(filename: str) -> str | None:
     pool="tiparser_api",
     retry_policy=_step_retry_policy(),
     description="Transcript PDFs (AT, WI) of the batch's cases, stored once per sha256 in PDF storage "
-                "(Supabase Storage or var/pdfs) and recorded in public.bronze_pdf_raw.",
+    "(Supabase Storage or var/pdfs) and recorded in public.bronze_pdf_raw.",
 )
 def bronze_pdf_archive(
     context: dg.AssetExecutionContext,
@@ -215,8 +241,10 @@ def bronze_pdf_archive(
     storage = supabase.pdf_storage()
     with supabase.connection() as conn:
         if conn.execute("SELECT to_regclass('public.bronze_pdf_raw')").fetchone()[0] is None:
-            raise dg.Failure("table public.bronze_pdf_raw is missing: apply migration "
-                             "005_bronze_pdf_metadata_table.sql", allow_retries=False)
+            raise dg.Failure(
+                "table public.bronze_pdf_raw is missing: apply migration 005_bronze_pdf_metadata_table.sql",
+                allow_retries=False,
+            )
     stored = duplicates = missing = 0
     total_bytes = 0
     errors: list[str] = []
@@ -243,34 +271,56 @@ def bronze_pdf_archive(
                 digest = hashlib.sha256(data).hexdigest()
                 path = f"{kind}-transcripts/{case_id}/{digest}.pdf"
                 with supabase.connection() as conn:
-                    if conn.execute("SELECT 1 FROM public.bronze_pdf_raw WHERE sha256 = %s",
-                                    (digest,)).fetchone():
+                    if conn.execute(
+                        "SELECT 1 FROM public.bronze_pdf_raw WHERE sha256 = %s", (digest,)
+                    ).fetchone():
                         duplicates += 1
                         continue
                     storage.put(path, data)
                     conn.execute("SELECT public.ensure_case(%s)", (case_id,))
                     linked = conn.execute(
                         f"SELECT bronze_id FROM public.bronze_{kind}_raw WHERE case_id = %s"  # noqa: S608
-                        " ORDER BY inserted_at DESC LIMIT 1", (case_id,)).fetchone()
+                        " ORDER BY inserted_at DESC LIMIT 1",
+                        (case_id,),
+                    ).fetchone()
                     year = _tax_year(f["filename"])
                     owner = f.get("owner") if f.get("owner") in ("TP", "S") else None
                     conn.execute(
-                        "INSERT INTO public.bronze_pdf_raw (case_id, document_type, upstream_document_id, file_name,"
-                        " tax_year, owner, file_size_bytes, sha256, storage_backend, storage_bucket, storage_path,"
+                        "INSERT INTO public.bronze_pdf_raw (case_id, document_type, upstream_document_id,"
+                        " file_name,"
+                        " tax_year, owner, file_size_bytes, sha256, storage_backend, storage_bucket,"
+                        " storage_path,"
                         " source_system, linked_bronze_table, linked_bronze_id, dagster_run_id)"
                         " VALUES (%s, %s, %s, %s, %s, %s, %s, %s, %s, %s, %s, 'tiparser', %s, %s, %s)"
                         " ON CONFLICT (sha256) DO NOTHING",
-                        (case_id, kind.upper(), f["case_document_id"], f["filename"],
-                         int(year) if year else None, owner, len(data), digest, storage.backend, storage.bucket,
-                         path, f"bronze_{kind}_raw" if linked else None, linked[0] if linked else None,
-                         context.run.run_id))
+                        (
+                            case_id,
+                            kind.upper(),
+                            f["case_document_id"],
+                            f["filename"],
+                            int(year) if year else None,
+                            owner,
+                            len(data),
+                            digest,
+                            storage.backend,
+                            storage.bucket,
+                            path,
+                            f"bronze_{kind}_raw" if linked else None,
+                            linked[0] if linked else None,
+                            context.run.run_id,
+                        ),
+                    )
                     conn.commit()
                 stored += 1
                 total_bytes += len(data)
-    meta = {"cases": len(case_ids), "pdfs_stored": stored, "duplicates_skipped": duplicates,
-            "missing_upstream": missing, "bytes": total_bytes, "storage_bucket": storage.bucket}
+    meta = {
+        "cases": len(case_ids),
+        "pdfs_stored": stored,
+        "duplicates_skipped": duplicates,
+        "missing_upstream": missing,
+        "bytes": total_bytes,
+        "storage_bucket": storage.bucket,
+    }
     if errors:
         meta["errors"] = dg.MetadataValue.md("\n".join(f"- {e}" for e in errors[:20]))
     return dg.MaterializeResult(metadata=meta)
-
-

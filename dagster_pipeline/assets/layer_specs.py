@@ -11,8 +11,10 @@ SILVER: dict[str, tuple[list[str], str]] = {
     "tax_years": (["bronze_at_data", "bronze_wi_data"], "One row per case, tax year and owner (AT + WI)."),
     "account_activity": (["bronze_at_data"], "AT transactions with transaction-code meaning."),
     "csed_assessments": (["bronze_at_data", "account_activity"], "CSED per assessment (TC150/290/300 ...)."),
-    "csed_tolling_events": (["bronze_at_data", "account_activity"], "Events that toll the CSED (IA, OIC, "
-                                                                    "bankruptcy, CDP)."),
+    "csed_tolling_events": (
+        ["bronze_at_data", "account_activity"],
+        "Events that toll the CSED (IA, OIC, bankruptcy, CDP).",
+    ),
     "trt_records": (["bronze_trt_data"], "Tax Return Transcript lines."),
     "income_documents": (["bronze_wi_data"], "W&I forms (W-2, 1099-*) per year."),
     "logiqs_raw_data": (["bronze_interview_data"], "The CaseHelper interview, flattened."),
@@ -31,7 +33,10 @@ GOLD: dict[str, tuple[list[str], str]] = {
 
 def _spec(name: str, deps: list[str], description: str, layer: str) -> dg.AssetSpec:
     return dg.AssetSpec(
-        name, deps=deps, group_name=layer, kinds={"postgres", "sql"},
+        name,
+        deps=deps,
+        group_name=layer,
+        kinds={"postgres", "sql"},
         description=f"{description} {_TRIGGER_NOTE}",
         metadata={"table": f"public.{name}", "layer": layer, "built_by": "SQL trigger"},
     )

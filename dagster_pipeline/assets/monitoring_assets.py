@@ -8,7 +8,6 @@ yet is reported, by name, as a failed check rather than crashing the job. Failin
 severity ERROR raise an alert (webhook + pipeline_alerts).
 """
 
-
 import dagster as dg
 import psycopg
 
@@ -18,8 +17,12 @@ from dagster_pipeline.assets.layer_specs import GOLD, SILVER
 from dagster_pipeline.resources.supabase_resource import SupabaseResource
 from dagster_pipeline.settings import get_pipeline_settings
 
-BRONZE_TO_SILVER = {"at": "tax_years", "wi": "income_documents", "trt": "trt_records",
-                    "interview": "logiqs_raw_data"}
+BRONZE_TO_SILVER = {
+    "at": "tax_years",
+    "wi": "income_documents",
+    "trt": "trt_records",
+    "interview": "logiqs_raw_data",
+}
 
 
 def _exists(conn: psycopg.Connection, name: str) -> bool:
@@ -27,8 +30,11 @@ def _exists(conn: psycopg.Connection, name: str) -> bool:
 
 
 def _columns(conn: psycopg.Connection, table: str) -> set[str]:
-    rows = conn.execute("SELECT column_name FROM information_schema.columns WHERE table_schema = 'public'"
-                        " AND table_name = %s", (table,)).fetchall()
+    rows = conn.execute(
+        "SELECT column_name FROM information_schema.columns WHERE table_schema = 'public'"
+        " AND table_name = %s",
+        (table,),
+    ).fetchall()
     return {r[0] for r in rows}
 
 
@@ -72,15 +78,21 @@ def _layer_counts(conn: psycopg.Connection, tables: list[str]) -> tuple[dict, li
 # ------------------------------------------------------------------------------------------
 
 
-@dg.asset(group_name="monitoring", kinds={"postgres"},
-          deps=[f"bronze_{s}_data" for s in BRONZE_TO_SILVER] + list(SILVER))
+@dg.asset(
+    group_name="monitoring",
+    kinds={"postgres"},
+    deps=[f"bronze_{s}_data" for s in BRONZE_TO_SILVER] + list(SILVER),
+)
 def monitor_bronze_silver_health(supabase: SupabaseResource) -> dg.MaterializeResult:
     """Rows and cases per bronze and silver table, and transformation errors of the last 24 h."""
     with supabase.connect() as conn:
         meta, missing = _layer_counts(conn, [f"bronze_{s}_raw" for s in BRONZE_TO_SILVER] + list(SILVER))
-        meta["transformation_errors_24h"] = int(conn.execute(
-            "SELECT count(*) FROM public.transformation_errors WHERE created_at > now() - interval '24 hours'"
-        ).fetchone()[0])
+        meta["transformation_errors_24h"] = int(
+            conn.execute(
+                "SELECT count(*) FROM public.transformation_errors"
+                " WHERE created_at > now() - interval '24 hours'"
+            ).fetchone()[0]
+        )
         view = _view_md(conn, "bronze_silver_health")
         if view is not None:
             meta["bronze_silver_health"] = view
@@ -108,16 +120,19 @@ def monitor_business_functions(supabase: SupabaseResource) -> dg.MaterializeResu
     with supabase.connect() as conn:
         meta: dict = {}
         for status, n in conn.execute(
-                "SELECT status, count(*) FROM public.extraction_requests"
-                " WHERE requested_at > now() - interval '24 hours' GROUP BY status").fetchall():
+            "SELECT status, count(*) FROM public.extraction_requests"
+            " WHERE requested_at > now() - interval '24 hours' GROUP BY status"
+        ).fetchall():
             meta[f"requests_24h_{status}"] = int(n)
         for source, state, n in conn.execute(
-                "SELECT source, state, count(*) FROM public.case_ingestion_status GROUP BY source, state"
+            "SELECT source, state, count(*) FROM public.case_ingestion_status GROUP BY source, state"
         ).fetchall():
             meta[f"{source}_{state}"] = int(n)
-        meta["alerts_24h"] = int(conn.execute(
-            "SELECT count(*) FROM public.pipeline_alerts WHERE created_at > now() - interval '24 hours'"
-        ).fetchone()[0])
+        meta["alerts_24h"] = int(
+            conn.execute(
+                "SELECT count(*) FROM public.pipeline_alerts WHERE created_at > now() - interval '24 hours'"
+            ).fetchone()[0]
+        )
         for table in ("csed_assessments", "tax_projections"):
             c = _count(conn, table)
             meta[f"{table}_rows"] = -1 if c is None else c[0]
@@ -132,22 +147,40 @@ def monitor_business_functions(supabase: SupabaseResource) -> dg.MaterializeResu
 # ------------------------------------------------------------------------------------------
 
 
-def _result(conn: psycopg.Connection, check: str, passed: bool, description: str, *, metadata: dict | None = None,
-            severity: dg.AssetCheckSeverity = dg.AssetCheckSeverity.ERROR) -> dg.AssetCheckResult:
+def _result(
+    conn: psycopg.Connection,
+    check: str,
+    passed: bool,
+    description: str,
+    *,
+    metadata: dict | None = None,
+    severity: dg.AssetCheckSeverity = dg.AssetCheckSeverity.ERROR,
+) -> dg.AssetCheckResult:
     if not passed and severity == dg.AssetCheckSeverity.ERROR:
         settings = get_settings()
-        send_alert(conn, Alert("health_check", f"{check}: {description}", severity="error"),
-                   settings.alert_webhook_url)
+        send_alert(
+            conn,
+            Alert("health_check", f"{check}: {description}", severity="error"),
+            settings.alert_webhook_url,
+        )
         conn.commit()
-    return dg.AssetCheckResult(passed=passed, severity=severity, description=description, metadata=metadata or {})
+    return dg.AssetCheckResult(
+        passed=passed, severity=severity, description=description, metadata=metadata or {}
+    )
 
 
 def _missing(conn: psycopg.Connection, check: str, tables: list[str]) -> dg.AssetCheckResult | None:
     absent = [t for t in tables if not _exists(conn, t)]
     if not absent:
         return None
-    return _result(conn, check, False, f"table(s) not present: {', '.join(absent)} (schema migration not "
-                   "applied?)", severity=dg.AssetCheckSeverity.WARN, metadata={"missing": ", ".join(absent)})
+    return _result(
+        conn,
+        check,
+        False,
+        f"table(s) not present: {', '.join(absent)} (schema migration not applied?)",
+        severity=dg.AssetCheckSeverity.WARN,
+        metadata={"missing": ", ".join(absent)},
+    )
 
 
 @dg.asset_check(asset=monitor_bronze_silver_health, description="Every case with bronze has silver rows.")
@@ -168,11 +201,18 @@ def bronze_cases_have_silver(supabase: SupabaseResource) -> dg.AssetCheckResult:
             counts[source] = len(rows)
             examples += [f"{source}:{r[0]}" for r in rows[:5]]
         total = sum(counts.values())
-        return _result(conn, "bronze_cases_have_silver", total == 0,
-                       "all bronze cases reached silver" if total == 0 else
-                       f"{total} case/source pair(s) have bronze rows but no silver rows",
-                       metadata={**{f"{s}_cases_without_silver": n for s, n in counts.items()},
-                                 "examples": ", ".join(examples)})
+        return _result(
+            conn,
+            "bronze_cases_have_silver",
+            total == 0,
+            "all bronze cases reached silver"
+            if total == 0
+            else f"{total} case/source pair(s) have bronze rows but no silver rows",
+            metadata={
+                **{f"{s}_cases_without_silver": n for s, n in counts.items()},
+                "examples": ", ".join(examples),
+            },
+        )
 
 
 @dg.asset_check(asset=monitor_bronze_silver_health, description="No transformation errors in the last 24 h.")
@@ -180,13 +220,19 @@ def no_recent_transformation_errors(supabase: SupabaseResource) -> dg.AssetCheck
     with supabase.connect() as conn:
         rows = conn.execute(
             "SELECT table_name, count(*), max(message) FROM public.transformation_errors"
-            " WHERE created_at > now() - interval '24 hours' GROUP BY table_name ORDER BY 2 DESC").fetchall()
+            " WHERE created_at > now() - interval '24 hours' GROUP BY table_name ORDER BY 2 DESC"
+        ).fetchall()
         total = sum(int(r[1]) for r in rows)
-        return _result(conn, "no_recent_transformation_errors", total == 0,
-                       "no transformation errors in 24 h" if total == 0 else
-                       f"{total} transformation error(s) in 24 h, e.g. {rows[0][0]}: {rows[0][2]}",
-                       metadata={f"{r[0]}": int(r[1]) for r in rows},
-                       severity=dg.AssetCheckSeverity.WARN)
+        return _result(
+            conn,
+            "no_recent_transformation_errors",
+            total == 0,
+            "no transformation errors in 24 h"
+            if total == 0
+            else f"{total} transformation error(s) in 24 h, e.g. {rows[0][0]}: {rows[0][2]}",
+            metadata={f"{r[0]}": int(r[1]) for r in rows},
+            severity=dg.AssetCheckSeverity.WARN,
+        )
 
 
 @dg.asset_check(asset=monitor_silver_gold_health, description="Cases with an interview in silver reach gold.")
@@ -195,12 +241,19 @@ def interview_cases_have_gold(supabase: SupabaseResource) -> dg.AssetCheckResult
         missing = _missing(conn, "interview_cases_have_gold", ["logiqs_raw_data", "employment_information"])
         if missing:
             return missing
-        n = int(conn.execute(
-            "SELECT count(DISTINCT l.case_id) FROM public.logiqs_raw_data l WHERE NOT EXISTS"
-            " (SELECT 1 FROM public.employment_information e WHERE e.case_id = l.case_id)").fetchone()[0])
-        return _result(conn, "interview_cases_have_gold", n == 0,
-                       "every interview reached gold" if n == 0 else f"{n} case(s) in silver are missing in gold",
-                       metadata={"cases_without_gold": n})
+        n = int(
+            conn.execute(
+                "SELECT count(DISTINCT l.case_id) FROM public.logiqs_raw_data l WHERE NOT EXISTS"
+                " (SELECT 1 FROM public.employment_information e WHERE e.case_id = l.case_id)"
+            ).fetchone()[0]
+        )
+        return _result(
+            conn,
+            "interview_cases_have_gold",
+            n == 0,
+            "every interview reached gold" if n == 0 else f"{n} case(s) in silver are missing in gold",
+            metadata={"cases_without_gold": n},
+        )
 
 
 @dg.asset_check(asset=monitor_business_functions, description="Active cases were extracted recently.")
@@ -215,12 +268,18 @@ def no_stale_cases(supabase: SupabaseResource) -> dg.AssetCheckResult:
             " AND NOT EXISTS (SELECT 1 FROM public.case_ingestion_status c WHERE c.case_id = r.case_id"
             "   AND c.source = 'at' AND c.state IN ('unchanged', 'no_data')"
             "   AND c.updated_at > now() - make_interval(days => %s)) LIMIT 1000",
-            (s.refresh_active_days, s.stale_case_days, s.stale_case_days)).fetchall()
-        return _result(conn, "no_stale_cases", not rows,
-                       "no stale active cases" if not rows else
-                       f"{len(rows)} active case(s) not extracted in {s.stale_case_days} days",
-                       metadata={"stale_cases": len(rows), "examples": ", ".join(r[0] for r in rows[:10])},
-                       severity=dg.AssetCheckSeverity.WARN)
+            (s.refresh_active_days, s.stale_case_days, s.stale_case_days),
+        ).fetchall()
+        return _result(
+            conn,
+            "no_stale_cases",
+            not rows,
+            "no stale active cases"
+            if not rows
+            else f"{len(rows)} active case(s) not extracted in {s.stale_case_days} days",
+            metadata={"stale_cases": len(rows), "examples": ", ".join(r[0] for r in rows[:10])},
+            severity=dg.AssetCheckSeverity.WARN,
+        )
 
 
 @dg.asset_check(asset=monitor_business_functions, description="No extraction request is stuck.")
@@ -230,12 +289,18 @@ def no_stuck_requests(supabase: SupabaseResource) -> dg.AssetCheckResult:
             "SELECT case_id, status, dagster_run_id FROM public.extraction_requests"
             " WHERE (status = 'queued' AND requested_at < now() - interval '15 minutes')"
             "    OR (status IN ('submitted', 'running') AND updated_at < now() - interval '60 minutes')"
-            " LIMIT 100").fetchall()
-        return _result(conn, "no_stuck_requests", not rows,
-                       "no stuck requests" if not rows else
-                       f"{len(rows)} request(s) stuck (queued > 15 min or running > 60 min); is the Dagster "
-                       "daemon up?",
-                       metadata={"stuck": len(rows), "examples": ", ".join(f"{r[0]} ({r[1]})" for r in rows[:10])})
+            " LIMIT 100"
+        ).fetchall()
+        return _result(
+            conn,
+            "no_stuck_requests",
+            not rows,
+            "no stuck requests"
+            if not rows
+            else f"{len(rows)} request(s) stuck (queued > 15 min or running > 60 min); is the Dagster "
+            "daemon up?",
+            metadata={"stuck": len(rows), "examples": ", ".join(f"{r[0]} ({r[1]})" for r in rows[:10])},
+        )
 
 
 @dg.asset_check(asset=monitor_business_functions, description="CSED dates are plausible.")
@@ -248,19 +313,29 @@ def csed_sanity(supabase: SupabaseResource) -> dg.AssetCheckResult:
         csed = next((c for c in ("csed_date", "adjusted_csed_date", "csed") if c in cols), None)
         start = next((c for c in ("assessment_date", "base_date", "assessed_date") if c in cols), None)
         if not csed or not start:
-            return _result(conn, "csed_sanity", False,
-                           f"csed_assessments has no recognisable CSED/assessment date columns ({sorted(cols)})",
-                           severity=dg.AssetCheckSeverity.WARN)
+            return _result(
+                conn,
+                "csed_sanity",
+                False,
+                f"csed_assessments has no recognisable CSED/assessment date columns ({sorted(cols)})",
+                severity=dg.AssetCheckSeverity.WARN,
+            )
         # A CSED is 10 years after assessment, extended by tolling; before the assessment or more than
         # 20 years after it is a calculation error.
         bad = conn.execute(
             f"SELECT count(*) FROM public.csed_assessments WHERE {csed} IS NOT NULL AND {start} IS NOT NULL"  # noqa: S608
-            f" AND ({csed} < {start} OR {csed} > {start} + interval '20 years')").fetchone()[0]
+            f" AND ({csed} < {start} OR {csed} > {start} + interval '20 years')"
+        ).fetchone()[0]
         total = conn.execute("SELECT count(*) FROM public.csed_assessments").fetchone()[0]
-        return _result(conn, "csed_sanity", bad == 0,
-                       f"{total} CSED rows plausible" if bad == 0 else
-                       f"{bad} CSED date(s) before the assessment or > 20 years after it",
-                       metadata={"rows": int(total), "implausible": int(bad)})
+        return _result(
+            conn,
+            "csed_sanity",
+            bad == 0,
+            f"{total} CSED rows plausible"
+            if bad == 0
+            else f"{bad} CSED date(s) before the assessment or > 20 years after it",
+            metadata={"rows": int(total), "implausible": int(bad)},
+        )
 
 
 @dg.asset_check(asset=monitor_business_functions, description="Tax projections are plausible.")
@@ -270,21 +345,48 @@ def projection_sanity(supabase: SupabaseResource) -> dg.AssetCheckResult:
         if missing:
             return missing
         cols = _columns(conn, "tax_projections")
-        nonneg = [c for c in ("total_income", "combined_income", "projected_tax", "total_tax", "tax_liability",
-                              "se_tax", "taxable_income") if c in cols]
+        nonneg = [
+            c
+            for c in (
+                "total_income",
+                "combined_income",
+                "projected_tax",
+                "total_tax",
+                "tax_liability",
+                "se_tax",
+                "taxable_income",
+            )
+            if c in cols
+        ]
         if not nonneg:
-            return _result(conn, "projection_sanity", False,
-                           f"tax_projections has none of the expected amount columns ({sorted(cols)})",
-                           severity=dg.AssetCheckSeverity.WARN)
+            return _result(
+                conn,
+                "projection_sanity",
+                False,
+                f"tax_projections has none of the expected amount columns ({sorted(cols)})",
+                severity=dg.AssetCheckSeverity.WARN,
+            )
         cond = " OR ".join(f"{c} < 0" for c in nonneg)
         bad = conn.execute(f"SELECT count(*) FROM public.tax_projections WHERE {cond}").fetchone()[0]  # noqa: S608
         total = conn.execute("SELECT count(*) FROM public.tax_projections").fetchone()[0]
-        return _result(conn, "projection_sanity", bad == 0,
-                       f"{total} projections plausible" if bad == 0 else f"{bad} projection(s) with negative "
-                       f"amounts in {', '.join(nonneg)}",
-                       metadata={"rows": int(total), "implausible": int(bad), "checked_columns": ", ".join(nonneg)})
+        return _result(
+            conn,
+            "projection_sanity",
+            bad == 0,
+            f"{total} projections plausible"
+            if bad == 0
+            else f"{bad} projection(s) with negative amounts in {', '.join(nonneg)}",
+            metadata={"rows": int(total), "implausible": int(bad), "checked_columns": ", ".join(nonneg)},
+        )
 
 
 monitoring_assets = [monitor_bronze_silver_health, monitor_silver_gold_health, monitor_business_functions]
-monitoring_checks = [bronze_cases_have_silver, no_recent_transformation_errors, interview_cases_have_gold,
-                     no_stale_cases, no_stuck_requests, csed_sanity, projection_sanity]
+monitoring_checks = [
+    bronze_cases_have_silver,
+    no_recent_transformation_errors,
+    interview_cases_have_gold,
+    no_stale_cases,
+    no_stuck_requests,
+    csed_sanity,
+    projection_sanity,
+]

@@ -62,8 +62,11 @@ class CaseHelperClient:
         if api_key:
             headers["X-API-Key"] = api_key
         self._http = httpx.Client(
-            base_url=self.base_url, headers=headers, timeout=httpx.Timeout(timeout, connect=connect_timeout),
-            limits=httpx.Limits(max_connections=max_connections, max_keepalive_connections=max_connections))
+            base_url=self.base_url,
+            headers=headers,
+            timeout=httpx.Timeout(timeout, connect=connect_timeout),
+            limits=httpx.Limits(max_connections=max_connections, max_keepalive_connections=max_connections),
+        )
         self._lock = threading.Lock()
         self._cookie: str | None = None
         self._cookie_expires = 0.0
@@ -86,8 +89,9 @@ class CaseHelperClient:
             if response.status_code == 403:
                 raise UpstreamAuthError(API_KEY_MESSAGE, http_status=403)
             if response.status_code >= 300:
-                raise UpstreamRequestError(f"CaseHelper login answered {response.status_code}",
-                                           http_status=response.status_code)
+                raise UpstreamRequestError(
+                    f"CaseHelper login answered {response.status_code}", http_status=response.status_code
+                )
             try:
                 cookies = response.json().get("cookies") or {}
             except (ValueError, AttributeError):
@@ -96,8 +100,9 @@ class CaseHelperClient:
                 cookies = dict(response.cookies)
             cookie = "; ".join(f"{k}={v}" for k, v in cookies.items() if v not in (None, ""))
             if not cookie:
-                raise UpstreamRequestError("CaseHelper login answered without session cookies",
-                                           http_status=response.status_code)
+                raise UpstreamRequestError(
+                    "CaseHelper login answered without session cookies", http_status=response.status_code
+                )
             self._cookie, self._cookie_expires = cookie, time.monotonic() + self.session_ttl
             self.logins += 1
             return cookie
@@ -116,8 +121,13 @@ class CaseHelperClient:
             raise MalformedPayload(
                 f"CaseHelper interview of case {case_id} answered {response.status_code} with a body that is "
                 f"not valid JSON ({len(response.content)} bytes: {exc})",
-                body_text=response.text, http_status=response.status_code, attempts=attempts) from None
-        return FetchResult("ok", payload, response.status_code, attempts, elapsed, path, len(response.content))
+                body_text=response.text,
+                http_status=response.status_code,
+                attempts=attempts,
+            ) from None
+        return FetchResult(
+            "ok", payload, response.status_code, attempts, elapsed, path, len(response.content)
+        )
 
     def walk_documents(self, case_id: str) -> list[dict[str, Any]]:
         response, _ = self._authed("GET", f"/v2/blobs/{case_id}/walk", f"document list of case {case_id}")
@@ -127,13 +137,19 @@ class CaseHelperClient:
         return list(body.get("data", []) if isinstance(body, dict) else body)
 
     def download_document(self, case_id: str, entry: dict[str, Any]) -> bytes | None:
-        response, _ = self._authed("POST", f"/v2/blobs/{case_id}/download", f"document of case {case_id}",
-                                   json={"status": 200, "data": [entry]}, accept="application/pdf")
+        response, _ = self._authed(
+            "POST",
+            f"/v2/blobs/{case_id}/download",
+            f"document of case {case_id}",
+            json={"status": 200, "data": [entry]},
+            accept="application/pdf",
+        )
         return None if response.status_code == 404 else response.content
 
     # -- plumbing --------------------------------------------------------------------------
-    def _authed(self, method: str, path: str, what: str, *, json: Any = None,
-                accept: str | None = None) -> tuple[httpx.Response, int]:
+    def _authed(
+        self, method: str, path: str, what: str, *, json: Any = None, accept: str | None = None
+    ) -> tuple[httpx.Response, int]:
         """A call with the session cookie; one re-login on 401; 2xx or 404 returned, else raises."""
         cookie = self._session_cookie()
         relogged = False
@@ -161,22 +177,35 @@ class CaseHelperClient:
                     attempt -= 1
                     continue
                 if status == 401:
-                    raise UpstreamAuthError(f"CaseHelper refused the session for the {what} right after a "
-                                            "fresh login", http_status=401, attempts=attempt)
+                    raise UpstreamAuthError(
+                        f"CaseHelper refused the session for the {what} right after a fresh login",
+                        http_status=401,
+                        attempts=attempt,
+                    )
                 if status == 403:
                     raise UpstreamAuthError(API_KEY_MESSAGE, http_status=403, attempts=attempt)
                 if status not in _RETRY_STATUSES:
-                    raise UpstreamRequestError(f"CaseHelper {what} answered {status}: {response.text[:200]}",
-                                               http_status=status, attempts=attempt)
+                    raise UpstreamRequestError(
+                        f"CaseHelper {what} answered {status}: {response.text[:200]}",
+                        http_status=status,
+                        attempts=attempt,
+                    )
                 last_problem = f"{describe_status(status)}: {response.text[:200]}"
                 retry_after = response.headers.get("Retry-After") if status in (429, 503) else None
             if attempt > self.max_retries:
                 raise UpstreamUnavailable(
                     f"CaseHelper {what} still failing after {attempt} attempts; last: {last_problem}",
-                    attempts=attempt)
+                    attempts=attempt,
+                )
             delay = backoff_delay(attempt, self.backoff_base, retry_after=retry_after)
-            log.warning("CaseHelper %s: %s; retry %d/%d in %.2fs", what, last_problem, attempt,
-                        self.max_retries, delay)
+            log.warning(
+                "CaseHelper %s: %s; retry %d/%d in %.2fs",
+                what,
+                last_problem,
+                attempt,
+                self.max_retries,
+                delay,
+            )
             time.sleep(delay)
 
     def _send(self, method: str, path: str, what: str, *, json: Any = None) -> httpx.Response:
@@ -196,8 +225,10 @@ class CaseHelperClient:
             except httpx.TransportError as exc:
                 last_problem = f"connection error ({type(exc).__name__}: {exc})"
             if attempt > self.max_retries:
-                raise UpstreamUnavailable(f"CaseHelper {what} still failing after {attempt} attempts; "
-                                          f"last: {last_problem}", attempts=attempt)
+                raise UpstreamUnavailable(
+                    f"CaseHelper {what} still failing after {attempt} attempts; last: {last_problem}",
+                    attempts=attempt,
+                )
             time.sleep(backoff_delay(attempt, self.backoff_base, retry_after=retry_after))
 
 
@@ -219,9 +250,16 @@ class CaseHelperResource(dg.ConfigurableResource):
         with self._lock:
             if self._client is None:
                 self._client = CaseHelperClient(
-                    self.base_url, self.username, self.password, self.app_type, self.api_key or None,
-                    self.timeout, connect_timeout=self.connect_timeout, max_retries=self.max_retries,
-                    backoff_base=self.backoff_base)
+                    self.base_url,
+                    self.username,
+                    self.password,
+                    self.app_type,
+                    self.api_key or None,
+                    self.timeout,
+                    connect_timeout=self.connect_timeout,
+                    max_retries=self.max_retries,
+                    backoff_base=self.backoff_base,
+                )
             return self._client
 
     def teardown_after_execution(self, context: dg.InitResourceContext) -> None:

@@ -56,7 +56,8 @@ class SupabasePdfStorage:
 
     def put(self, path: str, data: bytes, content_type: str = "application/pdf") -> str:
         self._client.storage.from_(self.bucket).upload(
-            path, data, {"content-type": content_type, "upsert": "true"})
+            path, data, {"content-type": content_type, "upsert": "true"}
+        )
         return path
 
     def exists(self, path: str) -> bool:
@@ -87,8 +88,13 @@ class SupabaseResource(dg.ConfigurableResource):
         """A pooled connection; commits on success, rolls back on error."""
         with self._lock:
             if self._pool is None:
-                self._pool = ConnectionPool(self.database_url, min_size=1, max_size=self.pool_max_size,
-                                            open=True, name="medallion-pipeline")
+                self._pool = ConnectionPool(
+                    self.database_url,
+                    min_size=1,
+                    max_size=self.pool_max_size,
+                    open=True,
+                    name="medallion-pipeline",
+                )
         with self._pool.connection() as conn:
             yield conn
 
@@ -102,7 +108,9 @@ class SupabaseResource(dg.ConfigurableResource):
         with self._lock:
             if self._storage is None:
                 if self.supabase_url and self.service_role_key:
-                    self._storage = SupabasePdfStorage(self.supabase_url, self.service_role_key, self.pdf_bucket)
+                    self._storage = SupabasePdfStorage(
+                        self.supabase_url, self.service_role_key, self.pdf_bucket
+                    )
                 else:
                     self._storage = LocalPdfStorage(Path(self.pdf_local_dir), bucket=self.pdf_bucket)
             return self._storage

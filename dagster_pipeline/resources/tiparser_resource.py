@@ -98,20 +98,29 @@ class TiParserClient:
             raise MalformedPayload(
                 f"TiParser {source.upper()} for case {case_id} answered {response.status_code} with a body "
                 f"that is not valid JSON ({len(response.content)} bytes: {exc})",
-                body_text=response.text, http_status=response.status_code, attempts=attempts,
+                body_text=response.text,
+                http_status=response.status_code,
+                attempts=attempts,
             ) from None
-        return FetchResult("ok", payload, response.status_code, attempts, elapsed, path, len(response.content))
+        return FetchResult(
+            "ok", payload, response.status_code, attempts, elapsed, path, len(response.content)
+        )
 
     def list_transcripts(self, kind: Literal["at", "wi"], case_id: str) -> list[dict[str, Any]]:
         """The transcript PDFs TiParser holds for a case ([] when it has none)."""
-        response, _ = self._request(f"/transcripts/{kind}/{case_id}", f"{kind.upper()} file list of {case_id}")
+        response, _ = self._request(
+            f"/transcripts/{kind}/{case_id}", f"{kind.upper()} file list of {case_id}"
+        )
         if response is None:
             return []
         try:
             body = response.json()
         except ValueError:
-            raise MalformedPayload(f"TiParser {kind.upper()} file list of case {case_id} is not valid JSON",
-                                   body_text=response.text, http_status=response.status_code) from None
+            raise MalformedPayload(
+                f"TiParser {kind.upper()} file list of case {case_id} is not valid JSON",
+                body_text=response.text,
+                http_status=response.status_code,
+            ) from None
         files = body.get("files", []) if isinstance(body, dict) else body
         out = []
         for entry in files or []:
@@ -120,18 +129,29 @@ class TiParserClient:
             doc_id = entry.get("case_document_id") or entry.get("id") or entry.get("document_id")
             if doc_id is None:
                 continue
-            out.append({**entry, "case_document_id": str(doc_id),
-                        "filename": entry.get("filename") or entry.get("file_name") or f"{kind.upper()}_{doc_id}.pdf"})
+            out.append(
+                {
+                    **entry,
+                    "case_document_id": str(doc_id),
+                    "filename": entry.get("filename")
+                    or entry.get("file_name")
+                    or f"{kind.upper()}_{doc_id}.pdf",
+                }
+            )
         return out
 
     def download_pdf(self, kind: Literal["at", "wi"], case_id: str, doc_id: str) -> bytes | None:
         """Raw PDF bytes, or None when TiParser says the file is missing or empty (404)."""
-        response, _ = self._request(f"/transcripts/download/{kind}/{case_id}/{doc_id}",
-                                    f"{kind.upper()} PDF {doc_id} of case {case_id}")
+        response, _ = self._request(
+            f"/transcripts/download/{kind}/{case_id}/{doc_id}",
+            f"{kind.upper()} PDF {doc_id} of case {case_id}",
+        )
         return None if response is None else response.content
 
     # -- the retry loop --------------------------------------------------------------------
-    def _request(self, path: str, what: str, *, allow_post: bool = False) -> tuple[httpx.Response | None, int]:
+    def _request(
+        self, path: str, what: str, *, allow_post: bool = False
+    ) -> tuple[httpx.Response | None, int]:
         """Returns (response, attempts) for 2xx, (None, attempts) for 404; raises otherwise."""
         method = "GET"
         attempt = 0
@@ -163,17 +183,21 @@ class TiParserClient:
                     continue
                 if status not in _RETRY_STATUSES:
                     raise UpstreamRequestError(
-                        f"TiParser {what} answered {status}: {_detail(response)}", http_status=status,
-                        attempts=attempt)
+                        f"TiParser {what} answered {status}: {_detail(response)}",
+                        http_status=status,
+                        attempts=attempt,
+                    )
                 last_problem = f"{describe_status(status)}: {_detail(response)}"
                 retry_after = response.headers.get("Retry-After") if status in (429, 503) else None
             if attempt > self.max_retries:
                 raise UpstreamUnavailable(
                     f"TiParser {what} still failing after {attempt} attempts; last: {last_problem}",
-                    attempts=attempt)
+                    attempts=attempt,
+                )
             delay = backoff_delay(attempt, self.backoff_base, retry_after=retry_after)
-            log.warning("TiParser %s: %s; retry %d/%d in %.2fs", what, last_problem, attempt,
-                        self.max_retries, delay)
+            log.warning(
+                "TiParser %s: %s; retry %d/%d in %.2fs", what, last_problem, attempt, self.max_retries, delay
+            )
             time.sleep(delay)
 
 
@@ -203,8 +227,14 @@ class TiParserResource(dg.ConfigurableResource):
     def get_client(self) -> TiParserClient:
         with self._lock:
             if self._client is None:
-                self._client = TiParserClient(self.base_url, self.api_key, self.connect_timeout,
-                                              self.read_timeout, self.max_retries, self.backoff_base)
+                self._client = TiParserClient(
+                    self.base_url,
+                    self.api_key,
+                    self.connect_timeout,
+                    self.read_timeout,
+                    self.max_retries,
+                    self.backoff_base,
+                )
             return self._client
 
     def teardown_after_execution(self, context: dg.InitResourceContext) -> None:

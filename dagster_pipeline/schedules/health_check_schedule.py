@@ -9,7 +9,6 @@
   carry the tick time so a tick never launches twice.
 """
 
-
 import os
 
 import dagster as dg
@@ -38,7 +37,8 @@ def cases_due_for_refresh(conn, *, active_days: int, min_age_h: float, limit: in
         "   AND max(coalesce(finished_at, requested_at)) < now() - make_interval(secs => %s)"
         "   AND bool_and(status NOT IN ('queued', 'submitted', 'running'))"
         " ORDER BY case_id LIMIT %s",
-        (active_days, int(min_age_h * 3600), limit)).fetchall()
+        (active_days, int(min_age_h * 3600), limit),
+    ).fetchall()
     return [r[0] for r in rows]
 
 
@@ -47,21 +47,27 @@ def cases_due_for_refresh(conn, *, active_days: int, min_age_h: float, limit: in
     job=case_ingestion_job,
     cron_schedule=_s.refresh_cron,
     execution_timezone=_s.timezone,
-    default_status=(dg.DefaultScheduleStatus.RUNNING
-                    if os.environ.get("MEDALLION_REFRESH_ENABLED", "true").lower() in ("1", "true", "yes")
-                    else dg.DefaultScheduleStatus.STOPPED),
+    default_status=(
+        dg.DefaultScheduleStatus.RUNNING
+        if os.environ.get("MEDALLION_REFRESH_ENABLED", "true").lower() in ("1", "true", "yes")
+        else dg.DefaultScheduleStatus.STOPPED
+    ),
     description="Re-extract active cases on the configured cadence, in batches.",
 )
 def case_refresh_schedule(context: dg.ScheduleEvaluationContext, supabase: SupabaseResource):
     s = get_pipeline_settings()
     with supabase.connect() as conn:
-        case_ids = cases_due_for_refresh(conn, active_days=s.refresh_active_days, min_age_h=s.refresh_min_age_h)
+        case_ids = cases_due_for_refresh(
+            conn, active_days=s.refresh_active_days, min_age_h=s.refresh_min_age_h
+        )
     if not case_ids:
         return dg.SkipReason("no active case is due for a refresh")
     tick = context.scheduled_execution_time.isoformat() if context.scheduled_execution_time else "now"
     return [
-        dg.RunRequest(run_key=f"refresh:{tick}:{i // s.batch_size}",
-                      run_config=case_batch_run_config(case_ids[i:i + s.batch_size], origin="schedule"),
-                      tags=case_run_tags(case_ids[i:i + s.batch_size], origin="schedule"))
+        dg.RunRequest(
+            run_key=f"refresh:{tick}:{i // s.batch_size}",
+            run_config=case_batch_run_config(case_ids[i : i + s.batch_size], origin="schedule"),
+            tags=case_run_tags(case_ids[i : i + s.batch_size], origin="schedule"),
+        )
         for i in range(0, len(case_ids), s.batch_size)
     ]

@@ -2,7 +2,6 @@
 (case, source, the error in plain words, a link to the run) to ALERT_WEBHOOK_URL and record it
 in `pipeline_alerts`; requests the run still held become `failed`."""
 
-
 import dagster as dg
 
 from backend.app.config import get_settings
@@ -26,8 +25,11 @@ def _step_errors(context: dg.RunFailureSensorContext) -> list[str]:
 
 
 def _failed_sources(conn, case_id: str, run_id: str) -> str | None:
-    rows = conn.execute("SELECT source FROM public.case_ingestion_status WHERE case_id = %s AND dagster_run_id = %s"
-                        " AND state = 'failed' ORDER BY source", (case_id, run_id)).fetchall()
+    rows = conn.execute(
+        "SELECT source FROM public.case_ingestion_status WHERE case_id = %s AND dagster_run_id = %s"
+        " AND state = 'failed' ORDER BY source",
+        (case_id, run_id),
+    ).fetchall()
     return ",".join(r[0] for r in rows) or None
 
 
@@ -45,18 +47,45 @@ def run_failure_alert_sensor(context: dg.RunFailureSensorContext, supabase: Supa
     fallback = step_errors[0] if step_errors else (context.failure_event.message or "run failed")
     with supabase.connect() as conn:
         requests_store.fail_active_for_run(conn, run.run_id, fallback)
+        config = (run.run_config or {}).get("ops", {}).get("bronze_case_extraction", {}).get("config", {})
+        requests_store.fail_queued(
+            conn,
+            [r for r in config.get("request_ids", []) if r],
+            run.run_id,
+            f"the run died before starting: {fallback}",
+        )
         failed = [r for r in requests_store.requests_for_run(conn, run.run_id) if r[2] == "failed"]
         alerts: list[Alert] = []
         for _request_id, case_id, _status, error in failed[:MAX_CASE_ALERTS]:
-            alerts.append(Alert("run_failure", f"{run.job_name}: {error or fallback}", case_id=case_id,
-                                source=_failed_sources(conn, case_id, run.run_id), dagster_run_id=run.run_id,
-                                run_url=url))
+            alerts.append(
+                Alert(
+                    "run_failure",
+                    f"{run.job_name}: {error or fallback}",
+                    case_id=case_id,
+                    source=_failed_sources(conn, case_id, run.run_id),
+                    dagster_run_id=run.run_id,
+                    run_url=url,
+                )
+            )
         if len(failed) > MAX_CASE_ALERTS:
-            alerts.append(Alert("run_failure", f"{run.job_name}: {len(failed) - MAX_CASE_ALERTS} more case(s) failed "
-                                f"in this run", dagster_run_id=run.run_id, run_url=url))
+            alerts.append(
+                Alert(
+                    "run_failure",
+                    f"{run.job_name}: {len(failed) - MAX_CASE_ALERTS} more case(s) failed in this run",
+                    dagster_run_id=run.run_id,
+                    run_url=url,
+                )
+            )
         if not alerts:
-            alerts.append(Alert("run_failure", f"{run.job_name}: {fallback}", case_id=run.tags.get("case_id"),
-                                dagster_run_id=run.run_id, run_url=url))
+            alerts.append(
+                Alert(
+                    "run_failure",
+                    f"{run.job_name}: {fallback}",
+                    case_id=run.tags.get("case_id"),
+                    dagster_run_id=run.run_id,
+                    run_url=url,
+                )
+            )
         for alert in alerts:
             send_alert(conn, alert, settings.alert_webhook_url)
         conn.commit()

@@ -13,7 +13,6 @@ a replayed tick cannot launch the same batch twice; and the run claims each requ
 Dagster instance.
 """
 
-
 import hashlib
 import json
 
@@ -46,11 +45,14 @@ def new_cases(conn, *, min_age_s: int, after: tuple[str, str] | None, limit: int
         params.update(ts=after[0], cid=after[1])
     rows = conn.execute(
         "SELECT c.created_at, c.case_id FROM public.cases c"
-        " WHERE c.created_at < now() - make_interval(secs => %(age)s)" + where +
-        " AND NOT EXISTS (SELECT 1 FROM public.extraction_requests r WHERE r.case_id = c.case_id)"
+        " WHERE c.created_at < now() - make_interval(secs => %(age)s)"
+        + where
+        + " AND NOT EXISTS (SELECT 1 FROM public.extraction_requests r WHERE r.case_id = c.case_id)"
         " AND NOT EXISTS (SELECT 1 FROM public.bronze_at_raw b WHERE b.case_id = c.case_id)"
         " AND NOT EXISTS (SELECT 1 FROM public.bronze_wi_raw b WHERE b.case_id = c.case_id)"
-        " ORDER BY c.created_at, c.case_id LIMIT %(limit)s", params).fetchall()
+        " ORDER BY c.created_at, c.case_id LIMIT %(limit)s",
+        params,
+    ).fetchall()
     return [(r[0].isoformat(), r[1]) for r in rows]
 
 
@@ -68,31 +70,50 @@ def case_sensor(context: dg.SensorEvaluationContext, supabase: SupabaseResource)
     run_requests: list[dg.RunRequest] = []
     with supabase.connect() as conn:
         pending = requests_store.pending_requests(
-            conn, min_age_s=s.sensor_min_age_s, after=tuple(cursor["req"]) if cursor.get("req") else None,
-            limit=limit)
-        fresh = new_cases(conn, min_age_s=s.sensor_min_age_s,
-                          after=tuple(cursor["case"]) if cursor.get("case") else None,
-                          limit=limit) if s.sensor_new_cases else []
+            conn,
+            min_age_s=s.sensor_min_age_s,
+            after=tuple(cursor["req"]) if cursor.get("req") else None,
+            limit=limit,
+        )
+        fresh = (
+            new_cases(
+                conn,
+                min_age_s=s.sensor_min_age_s,
+                after=tuple(cursor["case"]) if cursor.get("case") else None,
+                limit=limit,
+            )
+            if s.sensor_new_cases
+            else []
+        )
     for i in range(0, len(pending), s.batch_size):
-        batch = pending[i:i + s.batch_size]
+        batch = pending[i : i + s.batch_size]
         request_ids = [b[1] for b in batch]
         case_ids = [b[2] for b in batch]
-        run_requests.append(dg.RunRequest(
-            run_key=_key("requests", request_ids),
-            run_config=case_batch_run_config(case_ids, request_ids, origin="sensor"),
-            tags=case_run_tags(case_ids, request_ids, origin="sensor")))
+        run_requests.append(
+            dg.RunRequest(
+                run_key=_key("requests", request_ids),
+                run_config=case_batch_run_config(case_ids, request_ids, origin="sensor"),
+                tags=case_run_tags(case_ids, request_ids, origin="sensor"),
+            )
+        )
     if pending:
         cursor["req"] = [pending[-1][0], pending[-1][1]]
     for i in range(0, len(fresh), s.batch_size):
-        case_ids = [c for _, c in fresh[i:i + s.batch_size]]
-        run_requests.append(dg.RunRequest(
-            run_key=_key("new-cases", case_ids),
-            run_config=case_batch_run_config(case_ids, origin="sensor"),
-            tags=case_run_tags(case_ids, origin="sensor")))
+        case_ids = [c for _, c in fresh[i : i + s.batch_size]]
+        run_requests.append(
+            dg.RunRequest(
+                run_key=_key("new-cases", case_ids),
+                run_config=case_batch_run_config(case_ids, origin="sensor"),
+                tags=case_run_tags(case_ids, origin="sensor"),
+            )
+        )
     if fresh:
         cursor["case"] = [fresh[-1][0], fresh[-1][1]]
     if not run_requests:
-        return dg.SensorResult(skip_reason=dg.SkipReason("no queued requests or new cases"),
-                               cursor=json.dumps(cursor))
-    context.log.info(f"{len(pending)} queued request(s), {len(fresh)} new case(s) -> {len(run_requests)} run(s)")
+        return dg.SensorResult(
+            skip_reason=dg.SkipReason("no queued requests or new cases"), cursor=json.dumps(cursor)
+        )
+    context.log.info(
+        f"{len(pending)} queued request(s), {len(fresh)} new case(s) -> {len(run_requests)} run(s)"
+    )
     return dg.SensorResult(run_requests=run_requests, cursor=json.dumps(cursor))

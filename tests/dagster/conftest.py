@@ -21,7 +21,6 @@ import psycopg  # noqa: E402
 import pytest  # noqa: E402
 
 from backend.app.db.migrate import apply_migrations  # noqa: E402
-
 from dagster_pipeline.assets.bronze_assets import bronze_case_extraction, case_batch_run_config  # noqa: E402
 from dagster_pipeline.resources.casehelper_resource import CaseHelperResource  # noqa: E402
 from dagster_pipeline.resources.supabase_resource import SupabaseResource  # noqa: E402
@@ -40,15 +39,27 @@ def database_url(create_database: Callable[[str], str]) -> Iterator[str]:
 
 def make_resources(sandbox, database_url: str, tmp_path=None, read_timeout: float = 1.5) -> dict:
     return {
-        "supabase": SupabaseResource(database_url=database_url,
-                                     pdf_local_dir=str(tmp_path or "/tmp/medallion-test-pdfs")),
-        "tiparser": TiParserResource(base_url=sandbox.tiparser_url, api_key=sandbox.tiparser_api_key,
-                                     connect_timeout=1, read_timeout=read_timeout, max_retries=3,
-                                     backoff_base=0.05),
-        "casehelper": CaseHelperResource(base_url=sandbox.casehelper_url, username=sandbox.casehelper_username,
-                                         password=sandbox.casehelper_password,
-                                         app_type=sandbox.casehelper_app_type, timeout=read_timeout,
-                                         connect_timeout=1, max_retries=3, backoff_base=0.05),
+        "supabase": SupabaseResource(
+            database_url=database_url, pdf_local_dir=str(tmp_path or "/tmp/medallion-test-pdfs")
+        ),
+        "tiparser": TiParserResource(
+            base_url=sandbox.tiparser_url,
+            api_key=sandbox.tiparser_api_key,
+            connect_timeout=1,
+            read_timeout=read_timeout,
+            max_retries=3,
+            backoff_base=0.05,
+        ),
+        "casehelper": CaseHelperResource(
+            base_url=sandbox.casehelper_url,
+            username=sandbox.casehelper_username,
+            password=sandbox.casehelper_password,
+            app_type=sandbox.casehelper_app_type,
+            timeout=read_timeout,
+            connect_timeout=1,
+            max_retries=3,
+            backoff_base=0.05,
+        ),
     }
 
 
@@ -63,12 +74,17 @@ def conn(database_url) -> Iterator[psycopg.Connection]:
         yield c
 
 
-def materialize_cases(resources: dict, case_ids: list[str], request_ids=None,
-                      instance: dg.DagsterInstance | None = None) -> dg.ExecuteInProcessResult:
+def materialize_cases(
+    resources: dict, case_ids: list[str], request_ids=None, instance: dg.DagsterInstance | None = None
+) -> dg.ExecuteInProcessResult:
     return dg.materialize(
-        [bronze_case_extraction], resources=resources, instance=instance,
-        run_config=case_batch_run_config(case_ids, request_ids), raise_on_error=False,
-        tags={"case_id": case_ids[0]} if len(case_ids) == 1 else {})
+        [bronze_case_extraction],
+        resources=resources,
+        instance=instance,
+        run_config=case_batch_run_config(case_ids, request_ids),
+        raise_on_error=False,
+        tags={"case_id": case_ids[0]} if len(case_ids) == 1 else {},
+    )
 
 
 def reset_case(conn: psycopg.Connection, *case_ids: str) -> None:

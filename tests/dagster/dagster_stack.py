@@ -24,8 +24,13 @@ from tests.sandbox_fixtures import REPO_ROOT, free_port
 def committed_migrations(target: Path) -> Path:
     """The migrations as committed on HEAD. Other engineers edit supabase/migrations in this
     checkout while we test; a half-written file of theirs must not break the pipeline suite."""
-    names = subprocess.run(["git", "ls-files", "supabase/migrations/*.sql"], cwd=REPO_ROOT, check=True,
-                           capture_output=True, text=True).stdout.split()
+    names = subprocess.run(
+        ["git", "ls-files", "supabase/migrations/*.sql"],
+        cwd=REPO_ROOT,
+        check=True,
+        capture_output=True,
+        text=True,
+    ).stdout.split()
     for name in names:
         body = subprocess.run(["git", "show", f"HEAD:{name}"], cwd=REPO_ROOT, capture_output=True)
         if body.returncode == 0:
@@ -47,8 +52,15 @@ class DagsterStack:
 
 
 @contextlib.contextmanager
-def start_dagster(*, database_url: str, dagster_pg_url: str, sandbox, extra_env: dict[str, str] | None = None,
-                  instance_yaml: Path = PRODUCTION_INSTANCE_YAML, timeout: float = 90) -> Iterator[DagsterStack]:
+def start_dagster(
+    *,
+    database_url: str,
+    dagster_pg_url: str,
+    sandbox,
+    extra_env: dict[str, str] | None = None,
+    instance_yaml: Path = PRODUCTION_INSTANCE_YAML,
+    timeout: float = 90,
+) -> Iterator[DagsterStack]:
     port = free_port()
     with tempfile.TemporaryDirectory(prefix="dagster-home-") as home:
         Path(home, "dagster.yaml").write_text(instance_yaml.read_text())
@@ -70,10 +82,23 @@ def start_dagster(*, database_url: str, dagster_pg_url: str, sandbox, extra_env:
         }
         log = open(Path(home, "dagster.log"), "wb")  # noqa: SIM115
         proc = subprocess.Popen(
-            [str(Path(sys.executable).with_name("dagster")), "dev", "-m", "dagster_pipeline",
-             "-h", "127.0.0.1", "-p", str(port)],
-            cwd=REPO_ROOT, env=env, stdout=log, stderr=subprocess.STDOUT, stdin=subprocess.DEVNULL,
-            start_new_session=True)
+            [
+                str(Path(sys.executable).with_name("dagster")),
+                "dev",
+                "-m",
+                "dagster_pipeline",
+                "-h",
+                "127.0.0.1",
+                "-p",
+                str(port),
+            ],
+            cwd=REPO_ROOT,
+            env=env,
+            stdout=log,
+            stderr=subprocess.STDOUT,
+            stdin=subprocess.DEVNULL,
+            start_new_session=True,
+        )
         try:
             deadline = time.monotonic() + timeout
             while True:
@@ -99,13 +124,20 @@ def start_dagster(*, database_url: str, dagster_pg_url: str, sandbox, extra_env:
             log.close()
 
 
-def wait_for_requests(conn, request_ids: list[str], timeout: float = 60, poll: float = 0.05) -> dict[str, str]:
+def wait_for_requests(
+    conn, request_ids: list[str], timeout: float = 60, poll: float = 0.05
+) -> dict[str, str]:
     """Poll extraction_requests until every request is finished; {request_id: status}."""
     deadline = time.monotonic() + timeout
     done = ("complete", "partial", "failed", "cancelled")
     while True:
-        rows = dict(conn.execute("SELECT request_id::text, status FROM public.extraction_requests"
-                                 " WHERE request_id::text = ANY(%s)", (request_ids,)).fetchall())
+        rows = dict(
+            conn.execute(
+                "SELECT request_id::text, status FROM public.extraction_requests"
+                " WHERE request_id::text = ANY(%s)",
+                (request_ids,),
+            ).fetchall()
+        )
         if rows and len(rows) == len(request_ids) and all(s in done for s in rows.values()):
             return rows
         if time.monotonic() > deadline:

@@ -12,18 +12,26 @@ from tests.sandbox_fixtures import start_sandbox
 
 
 def states(conn, case_id):
-    return dict(conn.execute("SELECT source, state FROM public.case_ingestion_status WHERE case_id = %s",
-                             (case_id,)).fetchall())
+    return dict(
+        conn.execute(
+            "SELECT source, state FROM public.case_ingestion_status WHERE case_id = %s", (case_id,)
+        ).fetchall()
+    )
 
 
 def request(conn, case_id):
-    return conn.execute("SELECT status, error, dagster_run_id FROM public.extraction_requests WHERE case_id = %s"
-                        " ORDER BY requested_at DESC LIMIT 1", (case_id,)).fetchone()
+    return conn.execute(
+        "SELECT status, error, dagster_run_id FROM public.extraction_requests WHERE case_id = %s"
+        " ORDER BY requested_at DESC LIMIT 1",
+        (case_id,),
+    ).fetchone()
 
 
 def bronze_count(conn, source, case_id):
-    return conn.execute(f"SELECT count(*) FROM public.bronze_{source}_raw WHERE case_id = %s",  # noqa: S608
-                        (case_id,)).fetchone()[0]
+    return conn.execute(
+        f"SELECT count(*) FROM public.bronze_{source}_raw WHERE case_id = %s",  # noqa: S608
+        (case_id,),
+    ).fetchone()[0]
 
 
 def table_exists(conn, name):
@@ -40,14 +48,22 @@ def test_normal_case_lands_in_bronze_and_downstream(resources, conn):
         assert bronze_count(conn, source, case) == 1
     status, error, run_id = request(conn, case)
     assert (status, error, run_id) == ("complete", None, result.run_id)
-    mats = {str(m.asset_key.path[-1]): m.metadata for m in result.asset_materializations_for_node(
-        "bronze_case_extraction")}
+    mats = {
+        str(m.asset_key.path[-1]): m.metadata
+        for m in result.asset_materializations_for_node("bronze_case_extraction")
+    }
     assert set(mats) == {"bronze_at_data", "bronze_wi_data", "bronze_trt_data", "bronze_interview_data"}
     assert mats["bronze_at_data"]["stored"].value == 1
     assert mats["bronze_wi_data"]["forms"].value > 0
     # Silver and gold are built by the schema engineers' triggers; check those that exist.
-    for table in ("tax_years", "account_activity", "income_documents", "trt_records", "logiqs_raw_data",
-                  "employment_information"):
+    for table in (
+        "tax_years",
+        "account_activity",
+        "income_documents",
+        "trt_records",
+        "logiqs_raw_data",
+        "employment_information",
+    ):
         if table_exists(conn, table):
             n = conn.execute(f"SELECT count(*) FROM public.{table} WHERE case_id = %s", (case,)).fetchone()[0]  # noqa: S608
             assert n > 0, f"{table} has no rows for the case"
@@ -84,8 +100,9 @@ def test_403_fails_fast_without_retry_and_says_what_to_do(resources, conn, sandb
     assert (status, error) == ("failed", TIPARSER_KEY_MESSAGE)
     st = states(conn, case)
     assert st["at"] == st["wi"] == "failed" and st["interview"] == "stored"
-    err = conn.execute("SELECT error FROM public.case_ingestion_status WHERE case_id = %s AND source = 'at'",
-                       (case,)).fetchone()[0]
+    err = conn.execute(
+        "SELECT error FROM public.case_ingestion_status WHERE case_id = %s AND source = 'at'", (case,)
+    ).fetchone()[0]
     assert err == TIPARSER_KEY_MESSAGE
 
 
@@ -117,12 +134,16 @@ def test_malformed_json_fails_the_source_is_kept_and_earlier_rows_stay(resources
     assert set(states(conn, case).values()) == {"failed"}
     status, error, _ = request(conn, case)
     assert status == "failed" and "not valid JSON" in error
-    rejected = conn.execute("SELECT source, http_status, length(body_text) FROM public.bronze_rejected_payloads"
-                            " WHERE case_id = %s ORDER BY source", (case,)).fetchall()
+    rejected = conn.execute(
+        "SELECT source, http_status, length(body_text) FROM public.bronze_rejected_payloads"
+        " WHERE case_id = %s ORDER BY source",
+        (case,),
+    ).fetchall()
     assert [r[0] for r in rejected] == ["at", "interview", "trt", "wi"]
     assert all(r[1] == 200 and r[2] > 0 for r in rejected)
-    assert conn.execute("SELECT raw_response FROM public.bronze_at_raw WHERE case_id = %s",
-                        (case,)).fetchall() == [(earlier,)]
+    assert conn.execute(
+        "SELECT raw_response FROM public.bronze_at_raw WHERE case_id = %s", (case,)
+    ).fetchall() == [(earlier,)]
     # A non-JSON body is not retried by the step either.
     assert len(result.get_step_failure_events()) == 1
 
@@ -164,7 +185,10 @@ def test_a_batch_fetches_sources_and_cases_concurrently(database_url, conn, tmp_
 def test_bad_case_id_is_refused(resources):
     result = materialize_cases(resources, ["12a"])
     assert not result.success
-    assert "1 to 12 digits" in result.get_step_failure_events()[0].step_failure_data.user_failure_data.description
+    assert (
+        "1 to 12 digits"
+        in result.get_step_failure_events()[0].step_failure_data.user_failure_data.description
+    )
 
 
 @pytest.mark.parametrize("kind", ["dg"])
@@ -175,8 +199,11 @@ def test_request_claimed_by_another_run_is_skipped(resources, conn, kind):
     reset_case(conn, case)
     request_id, created = create_or_reuse_request(conn, case, origin="api")
     assert created
-    conn.execute("UPDATE public.extraction_requests SET status = 'running', dagster_run_id = 'other-run'"
-                 " WHERE request_id = %s", (request_id,))
+    conn.execute(
+        "UPDATE public.extraction_requests SET status = 'running', dagster_run_id = 'other-run'"
+        " WHERE request_id = %s",
+        (request_id,),
+    )
     result = materialize_cases(resources, [case], [request_id])
     assert result.success
     assert bronze_count(conn, "at", case) == 0

@@ -27,11 +27,22 @@ def test_all_definitions_load(monkeypatch):
 
     defs.validate_loadable(defs)
     repo = defs.get_repository_def()
-    assert {"case_ingestion_job", "pdf_archive_job", "health_check_job"} <= {j.name for j in repo.get_all_jobs()}
+    assert {"case_ingestion_job", "pdf_archive_job", "health_check_job"} <= {
+        j.name for j in repo.get_all_jobs()
+    }
     keys = {k.to_user_string() for k in defs.resolve_asset_graph().get_all_asset_keys()}
-    assert {"bronze_at_data", "bronze_wi_data", "bronze_trt_data", "bronze_interview_data", "tax_years",
-            "employment_information", "tax_projections", "monitor_bronze_silver_health",
-            "monitor_silver_gold_health", "monitor_business_functions"} <= keys
+    assert {
+        "bronze_at_data",
+        "bronze_wi_data",
+        "bronze_trt_data",
+        "bronze_interview_data",
+        "tax_years",
+        "employment_information",
+        "tax_projections",
+        "monitor_bronze_silver_health",
+        "monitor_silver_gold_health",
+        "monitor_business_functions",
+    } <= keys
     assert {s.name for s in repo.sensor_defs} == {"case_sensor", "run_failure_alert_sensor"}
     assert {s.name for s in repo.schedule_defs} == {"health_check_schedule", "case_refresh_schedule"}
     assert repo.get_job("case_ingestion_job").executor_def.name == "in_process"
@@ -43,8 +54,9 @@ def test_all_definitions_load(monkeypatch):
 
 
 def run_sensor(instance, resources, cursor=None):
-    with dg.build_sensor_context(instance=instance, cursor=cursor,
-                                 resources={"supabase": resources["supabase"]}) as ctx:
+    with dg.build_sensor_context(
+        instance=instance, cursor=cursor, resources={"supabase": resources["supabase"]}
+    ) as ctx:
         return case_sensor(ctx)
 
 
@@ -54,9 +66,11 @@ def test_case_sensor_batches_queued_requests_once_and_advances_the_cursor(resour
     reset_case(conn, *cases)
     ids = [create_or_reuse_request(conn, c, origin="api")[0] for c in cases]
     # Everything without a request or bronze would be a "new case": give the others a request.
-    conn.execute("INSERT INTO public.extraction_requests (case_id, status) SELECT case_id, 'complete'"
-                 " FROM public.cases c WHERE NOT EXISTS (SELECT 1 FROM public.extraction_requests r"
-                 " WHERE r.case_id = c.case_id)")
+    conn.execute(
+        "INSERT INTO public.extraction_requests (case_id, status) SELECT case_id, 'complete'"
+        " FROM public.cases c WHERE NOT EXISTS (SELECT 1 FROM public.extraction_requests r"
+        " WHERE r.case_id = c.case_id)"
+    )
     with dg.instance_for_test() as instance:
         result = run_sensor(instance, resources)
         assert isinstance(result, dg.SensorResult)
@@ -86,8 +100,13 @@ def test_case_sensor_batches_queued_requests_once_and_advances_the_cursor(resour
     # Running the sensor's batch claims the requests; a second run of the same batch skips them.
     first = materialize_cases(resources, cfg[0]["case_ids"], cfg[0]["request_ids"])
     assert first.success
-    statuses = dict(conn.execute("SELECT request_id::text, status FROM public.extraction_requests"
-                                 " WHERE request_id::text = ANY(%s)", (ids[:3],)).fetchall())
+    statuses = dict(
+        conn.execute(
+            "SELECT request_id::text, status FROM public.extraction_requests"
+            " WHERE request_id::text = ANY(%s)",
+            (ids[:3],),
+        ).fetchall()
+    )
     assert set(statuses.values()) == {"complete"}
     before = conn.execute("SELECT count(*) FROM public.bronze_at_raw").fetchone()[0]
     assert materialize_cases(resources, cfg[0]["case_ids"], cfg[0]["request_ids"]).success
@@ -95,9 +114,11 @@ def test_case_sensor_batches_queued_requests_once_and_advances_the_cursor(resour
 
 
 def test_case_sensor_picks_up_new_cases_without_bronze(resources, conn):
-    conn.execute("INSERT INTO public.extraction_requests (case_id, status) SELECT case_id, 'complete'"
-                 " FROM public.cases c WHERE NOT EXISTS (SELECT 1 FROM public.extraction_requests r"
-                 " WHERE r.case_id = c.case_id)")
+    conn.execute(
+        "INSERT INTO public.extraction_requests (case_id, status) SELECT case_id, 'complete'"
+        " FROM public.cases c WHERE NOT EXISTS (SELECT 1 FROM public.extraction_requests r"
+        " WHERE r.case_id = c.case_id)"
+    )
     reset_case(conn, "7400001")
     conn.execute("SELECT public.ensure_case('7400001')")
     with dg.instance_for_test() as instance:
@@ -119,17 +140,24 @@ def test_health_check_schedule_targets_the_health_job():
 
 
 def test_refresh_schedule_batches_active_cases_due_for_refresh(resources, conn):
-    conn.execute("UPDATE public.extraction_requests SET finished_at = now(), status = 'complete'"
-                 " WHERE status IN ('queued', 'submitted', 'running')")
+    conn.execute(
+        "UPDATE public.extraction_requests SET finished_at = now(), status = 'complete'"
+        " WHERE status IN ('queued', 'submitted', 'running')"
+    )
     cases = ["7500001", "7500002", "7500003", "7500004"]
     reset_case(conn, *cases)
     for c in cases:
         conn.execute("SELECT public.ensure_case(%s)", (c,))
-        conn.execute("INSERT INTO public.extraction_requests (case_id, status, requested_at, finished_at)"
-                     " VALUES (%s, 'complete', now() - interval '2 days', now() - interval '2 days')", (c,))
+        conn.execute(
+            "INSERT INTO public.extraction_requests (case_id, status, requested_at, finished_at)"
+            " VALUES (%s, 'complete', now() - interval '2 days', now() - interval '2 days')",
+            (c,),
+        )
     conn.execute("INSERT INTO public.extraction_requests (case_id, status) VALUES ('7500004', 'queued')")
-    with dg.build_schedule_context(scheduled_execution_time=datetime(2025, 1, 2, 2, tzinfo=UTC),
-                                   resources={"supabase": resources["supabase"]}) as ctx:
+    with dg.build_schedule_context(
+        scheduled_execution_time=datetime(2025, 1, 2, 2, tzinfo=UTC),
+        resources={"supabase": resources["supabase"]},
+    ) as ctx:
         reqs = case_refresh_schedule.evaluate_tick(ctx).run_requests
     due = [c for r in reqs for c in r.run_config["ops"]["bronze_case_extraction"]["config"]["case_ids"]]
     assert {"7500001", "7500002", "7500003"} <= set(due) and "7500004" not in due
@@ -175,16 +203,21 @@ def test_failed_run_alert_reaches_the_webhook_and_is_recorded(resources, conn, w
         assert not result.success
         failure = instance.get_records_for_run(result.run_id, of_type=dg.DagsterEventType.RUN_FAILURE).records
         with dg.build_run_status_sensor_context(
-            sensor_name="run_failure_alert_sensor", dagster_instance=instance,
-            dagster_run=instance.get_run_by_id(result.run_id), dagster_event=failure[0].event_log_entry.dagster_event,
+            sensor_name="run_failure_alert_sensor",
+            dagster_instance=instance,
+            dagster_run=instance.get_run_by_id(result.run_id),
+            dagster_event=failure[0].event_log_entry.dagster_event,
             resources={"supabase": resources["supabase"]},
         ) as status_ctx:
             run_failure_alert_sensor(status_ctx.for_run_failure())
     assert len(webhook) == 1
     text = webhook[0]["text"]
     assert case in text and TIPARSER_KEY_MESSAGE in text and result.run_id in text
-    row = conn.execute("SELECT kind, case_id, source, message, delivered, run_url FROM public.pipeline_alerts"
-                       " WHERE dagster_run_id = %s", (result.run_id,)).fetchone()
+    row = conn.execute(
+        "SELECT kind, case_id, source, message, delivered, run_url FROM public.pipeline_alerts"
+        " WHERE dagster_run_id = %s",
+        (result.run_id,),
+    ).fetchone()
     assert row[0] == "run_failure" and row[1] == case and row[2] == "at,trt,wi" and row[4] is True
     assert TIPARSER_KEY_MESSAGE in row[3] and row[5].endswith(f"/runs/{result.run_id}")
 
@@ -194,8 +227,9 @@ def test_alert_without_webhook_is_logged_and_recorded(database_url, monkeypatch)
 
     with psycopg.connect(database_url) as c:
         alert_id = send_alert(c, Alert("health_check", "3 cases stale"), None)
-        row = c.execute("SELECT delivered, delivery_error FROM public.pipeline_alerts WHERE id = %s",
-                        (alert_id,)).fetchone()
+        row = c.execute(
+            "SELECT delivered, delivery_error FROM public.pipeline_alerts WHERE id = %s", (alert_id,)
+        ).fetchone()
     assert row == (False, "no webhook configured")
 
 
@@ -203,18 +237,25 @@ def test_alert_without_webhook_is_logged_and_recorded(database_url, monkeypatch)
 
 
 def test_health_check_assets_and_checks_run(resources):
-    result = dg.materialize([*monitoring_assets, *monitoring_checks], resources={"supabase": resources["supabase"]},
-                            raise_on_error=False)
+    result = dg.materialize(
+        [*monitoring_assets, *monitoring_checks],
+        resources={"supabase": resources["supabase"]},
+        raise_on_error=False,
+    )
     assert result.success
     meta = result.asset_materializations_for_node("monitor_bronze_silver_health")[0].metadata
     assert meta["bronze_at_raw_rows"].value > 0
     checks = {e.check_name: e for e in result.get_asset_check_evaluations()}
-    assert {"bronze_cases_have_silver", "no_stuck_requests", "csed_sanity", "projection_sanity"} <= set(checks)
+    assert {"bronze_cases_have_silver", "no_stuck_requests", "csed_sanity", "projection_sanity"} <= set(
+        checks
+    )
 
 
 def test_pdf_archive_stores_each_pdf_once(resources, conn, tmp_path):
     case = "1000001"
-    run_config = {"ops": {"bronze_pdf_archive": case_batch_run_config([case])["ops"]["bronze_case_extraction"]}}
+    run_config = {
+        "ops": {"bronze_pdf_archive": case_batch_run_config([case])["ops"]["bronze_case_extraction"]}
+    }
     first = dg.materialize([bronze_pdf_archive], resources=resources, run_config=run_config)
     meta = first.asset_materializations_for_node("bronze_pdf_archive")[0].metadata
     stored = meta["pdfs_stored"].value + meta["duplicates_skipped"].value
@@ -222,8 +263,9 @@ def test_pdf_archive_stores_each_pdf_once(resources, conn, tmp_path):
     second = dg.materialize([bronze_pdf_archive], resources=resources, run_config=run_config)
     meta2 = second.asset_materializations_for_node("bronze_pdf_archive")[0].metadata
     assert meta2["pdfs_stored"].value == 0 and meta2["duplicates_skipped"].value == stored
-    rows = conn.execute("SELECT count(*), count(DISTINCT sha256) FROM public.bronze_pdf_raw WHERE case_id = %s",
-                        (case,)).fetchone()
+    rows = conn.execute(
+        "SELECT count(*), count(DISTINCT sha256) FROM public.bronze_pdf_raw WHERE case_id = %s", (case,)
+    ).fetchone()
     assert rows[0] == rows[1] == stored
 
 
@@ -233,14 +275,23 @@ def test_pdf_archive_stores_each_pdf_once(resources, conn, tmp_path):
 def test_trigger_exits_plainly_when_dagster_is_down_and_the_request_stays_queued(database_url, conn, capsys):
     case = "7600001"
     reset_case(conn, case)
-    code = trigger_case_ingestion.main([case, "--dagster-host", "127.0.0.1", "--dagster-port", "9",
-                                        "--database-url", database_url])
+    code = trigger_case_ingestion.main(
+        [case, "--dagster-host", "127.0.0.1", "--dagster-port", "9", "--database-url", database_url]
+    )
     assert code == 2
     out = json.loads(capsys.readouterr().out)
     assert out["submitted"] == [] and out["queued"][0]["case_id"] == case
     assert "not reachable" in out["error"]
-    assert conn.execute("SELECT status FROM public.extraction_requests WHERE case_id = %s",
-                        (case,)).fetchone()[0] == "queued"
+    assert (
+        conn.execute("SELECT status FROM public.extraction_requests WHERE case_id = %s", (case,)).fetchone()[
+            0
+        ]
+        == "queued"
+    )
     with pytest.raises(trigger_case_ingestion.DagsterUnavailable):
-        trigger_case_ingestion.submit_requests([(case, out["queued"][0]["request_id"])], dagster_host="127.0.0.1",
-                                               dagster_port=9, database_url=database_url)
+        trigger_case_ingestion.submit_requests(
+            [(case, out["queued"][0]["request_id"])],
+            dagster_host="127.0.0.1",
+            dagster_port=9,
+            database_url=database_url,
+        )

@@ -13,8 +13,9 @@ from tests.dagster.dagster_stack import start_dagster, wait_for_requests
 from trigger_case_ingestion import record_requests, submit_requests
 
 
-def test_run_through_the_production_instance_on_postgres(database_url, create_database, sandbox, conn,
-                                                         monkeypatch):
+def test_run_through_the_production_instance_on_postgres(
+    database_url, create_database, sandbox, conn, monkeypatch
+):
     dagster_pg = create_database("dagster_prod")
     cases = ["7700001", "7700002"]
     reset_case(conn, *cases)
@@ -24,12 +25,19 @@ def test_run_through_the_production_instance_on_postgres(database_url, create_da
             assert type(instance.run_storage).__name__ == "PostgresRunStorage"
             assert instance.get_concurrency_config().run_queue_config.max_concurrent_runs == 4
             apply_pool_limits(instance)
-            assert instance.event_log_storage.get_concurrency_info("tiparser_api").slot_count == \
-                POOL_LIMITS["tiparser_api"]
+            assert (
+                instance.event_log_storage.get_concurrency_info("tiparser_api").slot_count
+                == POOL_LIMITS["tiparser_api"]
+            )
             pairs = record_requests(cases, database_url=database_url)
             started = time.monotonic()
-            submitted = submit_requests(pairs, dagster_host=stack.host, dagster_port=stack.port,
-                                        database_url=database_url, origin="cli")
+            submitted = submit_requests(
+                pairs,
+                dagster_host=stack.host,
+                dagster_port=stack.port,
+                database_url=database_url,
+                origin="cli",
+            )
             statuses = wait_for_requests(conn, [r for _, r in pairs], timeout=90)
             elapsed = time.monotonic() - started
             assert set(statuses.values()) == {"complete"}, statuses
@@ -41,6 +49,8 @@ def test_run_through_the_production_instance_on_postgres(database_url, create_da
             found = instance.get_runs(filters=dg.RunsFilter(tags={"case_id": cases[0]}))
             assert [r.run_id for r in found] == [submitted[0]["run_id"]]
     with psycopg.connect(database_url) as c:
-        rows = c.execute("SELECT count(*) FROM public.bronze_at_raw WHERE case_id = ANY(%s)", (cases,)).fetchone()
+        rows = c.execute(
+            "SELECT count(*) FROM public.bronze_at_raw WHERE case_id = ANY(%s)", (cases,)
+        ).fetchone()
     assert rows[0] == 2
     assert elapsed < 60
