@@ -19,7 +19,11 @@ from backend.app.config import PROJECT_ROOT
 from bench.common import Figure
 
 BENCHMARKS = [
-    "bench.bench_triggers",
+    "bench.bench_triggers",  # issue 3: bronze insert -> gold complete
+    "bench.bench_api_trigger",  # issue 5: trigger p99 at 50 clients
+    "bench.bench_api_status",  # issue 5: status throughput and p99
+    "bench.bench_dagster_e2e",  # issue 4: one case end to end through the running Dagster
+    "bench.bench_dagster_backlog",  # issue 4: 500-case backlog throughput
 ]
 OUTPUT = PROJECT_ROOT / "docs" / "benchmarks.md"
 
