@@ -17,11 +17,9 @@ import contextlib
 import json
 import statistics
 import sys
-import tempfile
 import time
 import uuid
 from collections.abc import Iterator
-from pathlib import Path
 
 import dagster as dg
 import psycopg
@@ -30,7 +28,7 @@ from psycopg import sql
 from backend.app.db import embedded
 from backend.app.db.migrate import apply_migrations
 from bench.common import Figure, server_url
-from tests.dagster.dagster_stack import committed_migrations, start_dagster, wait_for_requests
+from tests.dagster.dagster_stack import start_dagster, wait_for_requests
 from tests.sandbox_fixtures import start_sandbox
 
 BENCH = "dagster end to end"
@@ -39,7 +37,7 @@ GOLD_TABLES = ("employment_information", "household_information", "monthly_expen
 
 @contextlib.contextmanager
 def databases() -> Iterator[tuple[str, str]]:
-    """(app database with the committed migrations, empty Dagster storage database)."""
+    """(app database with every migration applied, empty Dagster storage database)."""
     server = server_url()
     names = [f"medallion_bench_{uuid.uuid4().hex[:8]}", f"dagster_bench_{uuid.uuid4().hex[:8]}"]
     with psycopg.connect(server, autocommit=True) as conn:
@@ -47,8 +45,7 @@ def databases() -> Iterator[tuple[str, str]]:
             conn.execute(sql.SQL("CREATE DATABASE {}").format(sql.Identifier(name)))
     app, dag = (embedded.with_database(server, n) for n in names)
     try:
-        with tempfile.TemporaryDirectory() as tmp:
-            apply_migrations(app, committed_migrations(Path(tmp)), log=lambda _m: None)
+        apply_migrations(app, log=lambda _m: None)
         yield app, dag
     finally:
         with psycopg.connect(server, autocommit=True) as conn:

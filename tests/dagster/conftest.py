@@ -12,29 +12,16 @@ os.environ.setdefault("MEDALLION_STEP_RETRY_DELAY_SECONDS", "0.1")
 os.environ.setdefault("MEDALLION_SENSOR_MIN_AGE_SECONDS", "0")
 os.environ.setdefault("MEDALLION_BATCH_SIZE", "3")
 
-import tempfile  # noqa: E402
-from collections.abc import Callable, Iterator  # noqa: E402
-from pathlib import Path  # noqa: E402
+from collections.abc import Iterator  # noqa: E402
 
 import dagster as dg  # noqa: E402
 import psycopg  # noqa: E402
 import pytest  # noqa: E402
 
-from backend.app.db.migrate import apply_migrations  # noqa: E402
 from dagster_pipeline.assets.bronze_assets import bronze_case_extraction, case_batch_run_config  # noqa: E402
 from dagster_pipeline.resources.casehelper_resource import CaseHelperResource  # noqa: E402
 from dagster_pipeline.resources.supabase_resource import SupabaseResource  # noqa: E402
 from dagster_pipeline.resources.tiparser_resource import TiParserResource  # noqa: E402
-from tests.dagster.dagster_stack import committed_migrations  # noqa: E402
-
-
-@pytest.fixture(scope="session")
-def database_url(create_database: Callable[[str], str]) -> Iterator[str]:
-    """Overrides the root fixture: a fresh database with the committed migrations applied."""
-    url = create_database("medallion_dagster")
-    with tempfile.TemporaryDirectory(prefix="migrations-") as tmp:
-        apply_migrations(url, committed_migrations(Path(tmp)), log=lambda _m: None)
-    yield url
 
 
 def make_resources(sandbox, database_url: str, tmp_path=None, read_timeout: float = 1.5) -> dict:

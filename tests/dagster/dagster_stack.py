@@ -21,23 +21,6 @@ from dagster_pipeline.instance import PRODUCTION_INSTANCE_YAML, sqlalchemy_url
 from tests.sandbox_fixtures import REPO_ROOT, free_port
 
 
-def committed_migrations(target: Path) -> Path:
-    """The migrations as committed on HEAD. Other engineers edit supabase/migrations in this
-    checkout while we test; a half-written file of theirs must not break the pipeline suite."""
-    names = subprocess.run(
-        ["git", "ls-files", "supabase/migrations/*.sql"],
-        cwd=REPO_ROOT,
-        check=True,
-        capture_output=True,
-        text=True,
-    ).stdout.split()
-    for name in names:
-        body = subprocess.run(["git", "show", f"HEAD:{name}"], cwd=REPO_ROOT, capture_output=True)
-        if body.returncode == 0:
-            (target / Path(name).name).write_bytes(body.stdout)
-    return target
-
-
 @dataclass
 class DagsterStack:
     host: str
