@@ -81,7 +81,26 @@ def monitor_silver_gold_health(supabase: SupabaseResource) -> dg.MaterializeResu
     return dg.MaterializeResult(metadata=meta)
 
 
-@dg.asset(group_name="monitoring", kinds={"postgres"}, deps=["csed_assessments", "tax_projections"])
+@dg.asset(group_name="monitoring", kinds={"postgres"}, deps=["csed_assessments", "csed_tolling_events"])
+def csed_status_refresh(supabase: SupabaseResource) -> dg.MaterializeResult:
+    """Recompute every case's CSED status as of today. The triggers compute it when a transcript
+    arrives, so without this a year would stay `running` after its statute expired."""
+    with supabase.connect() as conn:
+        before = dict(conn.execute("SELECT csed_status, count(*) FROM public.tax_years GROUP BY 1").fetchall())
+        cases = conn.execute(
+            "SELECT count(*) FROM (SELECT public.csed_refresh(case_id)"
+            " FROM (SELECT DISTINCT case_id FROM public.tax_years) AS c) AS refreshed").fetchone()[0]
+        after = dict(conn.execute("SELECT csed_status, count(*) FROM public.tax_years GROUP BY 1").fetchall())
+        conn.commit()
+    return dg.MaterializeResult(metadata={
+        "cases_refreshed": int(cases),
+        **{f"years_{status}": int(n) for status, n in after.items()},
+        "newly_expired": max(0, int(after.get("expired", 0)) - int(before.get("expired", 0))),
+    })
+
+
+@dg.asset(group_name="monitoring", kinds={"postgres"},
+          deps=["csed_assessments", "tax_projections", "csed_status_refresh"])
 def monitor_business_functions(supabase: SupabaseResource) -> dg.MaterializeResult:
     """Extraction requests and per-source states of the last 24 h, alerts, CSED and projections."""
     with supabase.connect() as conn:
@@ -302,7 +321,9 @@ def projection_sanity(supabase: SupabaseResource) -> dg.AssetCheckResult:
         )
 
 
-monitoring_assets = [monitor_bronze_silver_health, monitor_silver_gold_health, monitor_business_functions]
+monitoring_assets = [
+    monitor_bronze_silver_health, monitor_silver_gold_health, csed_status_refresh, monitor_business_functions,
+]
 monitoring_checks = [
     bronze_cases_have_silver,
     no_recent_transformation_errors,

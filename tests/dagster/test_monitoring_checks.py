@@ -28,8 +28,10 @@ def healthy_db(create_database, tmp_path) -> str:
 
 
 def _checks(url: str, tmp_path) -> dict[str, dg.AssetCheckEvaluation]:
+    # Without csed_status_refresh: it would recompute (and so repair) a planted bad CSED.
+    assets = [a for a in monitoring_assets if a.key.path[-1] != "csed_status_refresh"]
     result = dg.materialize(
-        [*monitoring_assets, *monitoring_checks],
+        [*assets, *monitoring_checks],
         resources={"supabase": SupabaseResource(database_url=url, pdf_local_dir=str(tmp_path))},
         raise_on_error=False,
     )
@@ -59,3 +61,24 @@ def test_checks_fail_when_their_property_breaks(healthy_db, tmp_path):
     assert not checks["bronze_cases_have_silver"].passed
     assert not checks["no_recent_transformation_errors"].passed
     assert checks["interview_cases_have_gold"].passed
+
+
+def test_daily_csed_refresh_expires_statutes_that_have_run(healthy_db, tmp_path):
+    """A year computed as `running` whose CSED has since passed becomes `expired` on the next
+    daily refresh (simulated by moving the stored CSED into the past)."""
+    with psycopg.connect(healthy_db) as conn:
+        running = conn.execute("SELECT count(*) FROM tax_years WHERE csed_status = 'running'").fetchone()[0]
+        assert running > 0
+        conn.execute("UPDATE tax_years SET csed_status = 'running' WHERE csed_status = 'expired'")
+        expected_expired = conn.execute(
+            "SELECT count(*) FROM tax_years WHERE csed_date < current_date").fetchone()[0]
+    result = dg.materialize(
+        [m for m in monitoring_assets if m.key.path[-1] == "csed_status_refresh"],
+        resources={"supabase": SupabaseResource(database_url=healthy_db, pdf_local_dir=str(tmp_path))},
+    )
+    meta = result.asset_materializations_for_node("csed_status_refresh")[0].metadata
+    assert meta["cases_refreshed"].value == 2
+    with psycopg.connect(healthy_db) as conn:
+        expired = conn.execute("SELECT count(*) FROM tax_years WHERE csed_status = 'expired'").fetchone()[0]
+    assert expired == expected_expired
+    assert meta["newly_expired"].value == expected_expired
