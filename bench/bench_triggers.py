@@ -50,9 +50,12 @@ def _make_plain_tables(conn: psycopg.Connection) -> None:
 
 
 def _insert(conn: psycopg.Connection, table: str, rows: list[tuple[str, Jsonb]]) -> None:
+    """One multi-row INSERT statement (executemany would send one statement per row, so the
+    statement-level promotion trigger would run once per case instead of once per batch)."""
     if rows:
-        with conn.cursor() as cur:
-            cur.executemany(f"INSERT INTO {table} (case_id, raw_response) VALUES (%s, %s)", rows)
+        conn.execute(f"INSERT INTO {table} (case_id, raw_response)"
+                     " SELECT * FROM unnest(%s::text[], %s::jsonb[])",
+                     ([case_id for case_id, _ in rows], [payload for _, payload in rows]))
 
 
 def _bulk(url: str, case_ids: list[str], *, triggers: bool) -> float:

@@ -251,12 +251,35 @@ BEGIN
 END
 $$;
 
--- AFTER INSERT, once per statement: promote the newest row of each case in the batch.
+-- Gold refresh deferral. While a bronze statement promotes its cases, the silver tables' gold
+-- triggers (003/007) only note the cases whose silver rows changed (medallion.gold_pending,
+-- transaction-local, so a rolled-back case's note goes with it) and the statement refreshes
+-- gold once per noted case at the end. Without this an AT load alone refreshes a case's gold
+-- after each silver table it touches, and TRT or unchanged silver would refresh it for nothing.
+CREATE OR REPLACE FUNCTION public.gold_deferred()
+RETURNS boolean LANGUAGE sql STABLE AS $$
+    SELECT coalesce(current_setting('medallion.gold_deferred', true), '') = 'on';
+$$;
+
+CREATE OR REPLACE FUNCTION public.gold_defer_cases(p_case_ids text[])
+RETURNS void LANGUAGE sql AS $$
+    SELECT set_config('medallion.gold_pending',
+                      concat_ws(',', nullif(current_setting('medallion.gold_pending', true), ''),
+                                nullif(array_to_string(p_case_ids, ','), '')), true);
+$$;
+
+-- AFTER INSERT, once per statement: promote the newest row of each case in the batch, then
+-- refresh the gold of the promoted cases whose silver changed.
 CREATE OR REPLACE FUNCTION public.trg_bronze_promote()
 RETURNS trigger LANGUAGE plpgsql AS $$
 DECLARE
     row_to_promote record;
+    outer_deferred text := coalesce(current_setting('medallion.gold_deferred', true), '');
+    outer_pending text := coalesce(current_setting('medallion.gold_pending', true), '');
+    changed_cases text[];
 BEGIN
+    PERFORM set_config('medallion.gold_deferred', 'on', true);
+    PERFORM set_config('medallion.gold_pending', '', true);
     FOR row_to_promote IN
         SELECT DISTINCT ON (case_id) bronze_id, case_id
         FROM new_rows
@@ -264,6 +287,20 @@ BEGIN
     LOOP
         PERFORM public.promote_bronze_row(TG_ARGV[0], row_to_promote.bronze_id, row_to_promote.case_id);
     END LOOP;
+    changed_cases := string_to_array(nullif(current_setting('medallion.gold_pending'), ''), ',');
+    PERFORM set_config('medallion.gold_deferred', outer_deferred, true);
+    PERFORM set_config('medallion.gold_pending', outer_pending, true);
+    IF outer_deferred = 'on' THEN
+        PERFORM public.gold_defer_cases(changed_cases);  -- nested promotion: the outer one refreshes
+    ELSE
+        FOR row_to_promote IN
+            SELECT DISTINCT ON (n.case_id) n.case_id, n.bronze_id
+            FROM new_rows AS n WHERE n.case_id = ANY (changed_cases)
+            ORDER BY n.case_id, n.ingest_seq DESC
+        LOOP
+            PERFORM public.gold_refresh_case(row_to_promote.case_id, TG_TABLE_NAME, row_to_promote.bronze_id);
+        END LOOP;
+    END IF;
     RETURN NULL;
 END
 $$;

@@ -420,7 +420,7 @@ $$;
 CREATE OR REPLACE FUNCTION public.at_load_tax_years(p_case_id text, p_bronze_id uuid, p jsonb)
 RETURNS void LANGUAGE plpgsql AS $$
 BEGIN
-    WITH rec AS (
+    WITH rec AS MATERIALIZED (  -- used twice below: parse once
         SELECT * FROM public.at_parsed_records(p) WHERE tax_year IS NOT NULL
     ), txn AS (
         SELECT t.tax_year, t.activity_date, t.transaction_code, coalesce(t.explanation, '') AS expl
@@ -436,46 +436,47 @@ BEGIN
                min(activity_date) FILTER (WHERE transaction_code = '150'
                    AND expl !~* 'substitute|\mSFR\M|not filed|no return filed|unfiled|missing return') AS filed_date
         FROM txn GROUP BY tax_year
+    ), upserted AS (
+        INSERT INTO public.tax_years AS ty (
+            case_id, tax_year, filing_status, filing_status_raw, return_filed, return_filed_source, is_sfr,
+            return_filed_date, processing_date, adjusted_gross_income, taxable_income, tax_per_return, total_se_tax,
+            account_balance, accrued_interest, accrued_penalty, total_balance, owner, source_file, at_record_count, bronze_id)
+        SELECT p_case_id, pr.tax_year, public.at_filing_status(pr.filing_status_raw), pr.filing_status_raw,
+               coalesce(pr.filed_flag, pr.any_filed_flag, coalesce(fl.filed_150, false)),
+               CASE WHEN coalesce(pr.filed_flag, pr.any_filed_flag) IS NOT NULL THEN 'payload' ELSE 'transactions' END,
+               coalesce(fl.is_sfr, false),
+               coalesce(pr.return_filed_date, fl.filed_date), pr.processing_date,
+               pr.adjusted_gross_income, pr.taxable_income, pr.tax_per_return, pr.total_se_tax,
+               pr.account_balance, pr.accrued_interest, pr.accrued_penalty, pr.total_balance,
+               pr.owner, pr.source_file, pr.n_records, p_bronze_id
+        FROM primary_rec AS pr LEFT JOIN from_lines AS fl USING (tax_year)
+        ON CONFLICT (case_id, tax_year) DO UPDATE SET
+            filing_status = EXCLUDED.filing_status, filing_status_raw = EXCLUDED.filing_status_raw,
+            return_filed = EXCLUDED.return_filed, return_filed_source = EXCLUDED.return_filed_source,
+            is_sfr = EXCLUDED.is_sfr, return_filed_date = EXCLUDED.return_filed_date,
+            processing_date = EXCLUDED.processing_date, adjusted_gross_income = EXCLUDED.adjusted_gross_income,
+            taxable_income = EXCLUDED.taxable_income, tax_per_return = EXCLUDED.tax_per_return,
+            total_se_tax = EXCLUDED.total_se_tax, account_balance = EXCLUDED.account_balance,
+            accrued_interest = EXCLUDED.accrued_interest, accrued_penalty = EXCLUDED.accrued_penalty,
+            total_balance = EXCLUDED.total_balance, owner = EXCLUDED.owner, source_file = EXCLUDED.source_file,
+            at_record_count = EXCLUDED.at_record_count, bronze_id = EXCLUDED.bronze_id, updated_at = now()
+        WHERE (ty.filing_status, ty.filing_status_raw, ty.return_filed, ty.return_filed_source, ty.is_sfr,
+               ty.return_filed_date, ty.processing_date, ty.adjusted_gross_income, ty.taxable_income, ty.tax_per_return,
+               ty.total_se_tax, ty.account_balance, ty.accrued_interest, ty.accrued_penalty, ty.total_balance, ty.owner,
+               ty.source_file, ty.at_record_count)
+              IS DISTINCT FROM
+              (EXCLUDED.filing_status, EXCLUDED.filing_status_raw, EXCLUDED.return_filed, EXCLUDED.return_filed_source,
+               EXCLUDED.is_sfr, EXCLUDED.return_filed_date, EXCLUDED.processing_date, EXCLUDED.adjusted_gross_income,
+               EXCLUDED.taxable_income, EXCLUDED.tax_per_return, EXCLUDED.total_se_tax, EXCLUDED.account_balance,
+               EXCLUDED.accrued_interest, EXCLUDED.accrued_penalty, EXCLUDED.total_balance, EXCLUDED.owner,
+               EXCLUDED.source_file, EXCLUDED.at_record_count)
+        -- (bronze_id is lineage, not content: a re-ingested identical year keeps its row untouched.)
+        RETURNING 1
     )
-    INSERT INTO public.tax_years AS ty (
-        case_id, tax_year, filing_status, filing_status_raw, return_filed, return_filed_source, is_sfr,
-        return_filed_date, processing_date, adjusted_gross_income, taxable_income, tax_per_return, total_se_tax,
-        account_balance, accrued_interest, accrued_penalty, total_balance, owner, source_file, at_record_count, bronze_id)
-    SELECT p_case_id, pr.tax_year, public.at_filing_status(pr.filing_status_raw), pr.filing_status_raw,
-           coalesce(pr.filed_flag, pr.any_filed_flag, coalesce(fl.filed_150, false)),
-           CASE WHEN coalesce(pr.filed_flag, pr.any_filed_flag) IS NOT NULL THEN 'payload' ELSE 'transactions' END,
-           coalesce(fl.is_sfr, false),
-           coalesce(pr.return_filed_date, fl.filed_date), pr.processing_date,
-           pr.adjusted_gross_income, pr.taxable_income, pr.tax_per_return, pr.total_se_tax,
-           pr.account_balance, pr.accrued_interest, pr.accrued_penalty, pr.total_balance,
-           pr.owner, pr.source_file, pr.n_records, p_bronze_id
-    FROM primary_rec AS pr LEFT JOIN from_lines AS fl USING (tax_year)
-    ON CONFLICT (case_id, tax_year) DO UPDATE SET
-        filing_status = EXCLUDED.filing_status, filing_status_raw = EXCLUDED.filing_status_raw,
-        return_filed = EXCLUDED.return_filed, return_filed_source = EXCLUDED.return_filed_source,
-        is_sfr = EXCLUDED.is_sfr, return_filed_date = EXCLUDED.return_filed_date,
-        processing_date = EXCLUDED.processing_date, adjusted_gross_income = EXCLUDED.adjusted_gross_income,
-        taxable_income = EXCLUDED.taxable_income, tax_per_return = EXCLUDED.tax_per_return,
-        total_se_tax = EXCLUDED.total_se_tax, account_balance = EXCLUDED.account_balance,
-        accrued_interest = EXCLUDED.accrued_interest, accrued_penalty = EXCLUDED.accrued_penalty,
-        total_balance = EXCLUDED.total_balance, owner = EXCLUDED.owner, source_file = EXCLUDED.source_file,
-        at_record_count = EXCLUDED.at_record_count, bronze_id = EXCLUDED.bronze_id, updated_at = now()
-    WHERE (ty.filing_status, ty.filing_status_raw, ty.return_filed, ty.return_filed_source, ty.is_sfr,
-           ty.return_filed_date, ty.processing_date, ty.adjusted_gross_income, ty.taxable_income, ty.tax_per_return,
-           ty.total_se_tax, ty.account_balance, ty.accrued_interest, ty.accrued_penalty, ty.total_balance, ty.owner,
-           ty.source_file, ty.at_record_count)
-          IS DISTINCT FROM
-          (EXCLUDED.filing_status, EXCLUDED.filing_status_raw, EXCLUDED.return_filed, EXCLUDED.return_filed_source,
-           EXCLUDED.is_sfr, EXCLUDED.return_filed_date, EXCLUDED.processing_date, EXCLUDED.adjusted_gross_income,
-           EXCLUDED.taxable_income, EXCLUDED.tax_per_return, EXCLUDED.total_se_tax, EXCLUDED.account_balance,
-           EXCLUDED.accrued_interest, EXCLUDED.accrued_penalty, EXCLUDED.total_balance, EXCLUDED.owner,
-           EXCLUDED.source_file, EXCLUDED.at_record_count);
-    -- (bronze_id is lineage, not content: a re-ingested identical year keeps its row untouched.)
-
     -- Years this AT no longer shows (their lines and CSED rows go with them by cascade).
     DELETE FROM public.tax_years AS ty
     WHERE ty.case_id = p_case_id AND ty.bronze_id IS NOT NULL
-      AND ty.tax_year NOT IN (SELECT r.tax_year FROM public.at_parsed_records(p) AS r WHERE r.tax_year IS NOT NULL);
+      AND ty.tax_year NOT IN (SELECT rec.tax_year FROM rec);
 END
 $$;
 
@@ -573,8 +574,9 @@ BEGIN
     IF NOT FOUND THEN
         RAISE EXCEPTION 'bronze_at_raw row % does not exist', p_bronze_id USING ERRCODE = 'no_data_found';
     END IF;
-    PERFORM public.at_payload_records(v_payload);          -- shape check first: RAISE before any write
-    PERFORM public.at_parsed_transactions(v_payload);
+    -- shape check first: RAISE before any write (walks the arrays only, parses no values)
+    PERFORM count(*) FROM public.at_payload_records(v_payload) AS r
+                     CROSS JOIN LATERAL public.at_record_transactions(r.rec) AS t;
     PERFORM public.at_load_tax_years(v_case_id, p_bronze_id, v_payload);
     PERFORM public.at_load_activity(v_case_id, p_bronze_id, v_payload);
     PERFORM public.at_load_unplaced(v_case_id, p_bronze_id, v_payload);

@@ -37,26 +37,68 @@ RETURNS jsonb LANGUAGE sql IMMUTABLE PARALLEL SAFE AS $$
     FROM (SELECT public.md_pick(form, ARRAY['Fields', 'fields', 'FormFields', 'form_fields']) AS f) AS x;
 $$;
 
--- The value of the first label of a synonym group ('A|B|C') present in fields.
-CREATE OR REPLACE FUNCTION public.md_field_value(fields jsonb, label_group text)
+-- A form's fields indexed by label key: {md_label_key(label): value}, scalar values only; of
+-- two labels with one key the first in label order wins. Built once per form, so each box
+-- lookup below is one jsonb key access instead of a scan of every field (the scan, run per box
+-- group, was most of the W&I load time).
+CREATE OR REPLACE FUNCTION public.md_field_index(fields jsonb)
 RETURNS jsonb LANGUAGE sql IMMUTABLE PARALLEL SAFE AS $$
-    SELECT f.value
-    FROM unnest(string_to_array(ltrim(label_group, '-'), '|')) WITH ORDINALITY AS l(label, ord)
-    JOIN jsonb_each(CASE WHEN jsonb_typeof(fields) = 'object' THEN fields ELSE '{}'::jsonb END) AS f
-      ON public.md_label_key(f.key) = public.md_label_key(l.label)
-    WHERE jsonb_typeof(f.value) NOT IN ('null', 'object', 'array')
-    ORDER BY l.ord, f.key
-    LIMIT 1;
+    SELECT coalesce(jsonb_object_agg(k, v), '{}'::jsonb)
+    FROM (SELECT DISTINCT ON (lk.k) lk.k, f.value AS v
+          FROM jsonb_each(CASE WHEN jsonb_typeof(fields) = 'object' THEN fields ELSE '{}'::jsonb END) AS f
+          CROSS JOIN LATERAL (SELECT public.md_label_key(f.key) AS k) AS lk
+          WHERE lk.k IS NOT NULL AND jsonb_typeof(f.value) NOT IN ('null', 'object', 'array')
+          ORDER BY lk.k, f.key) AS firsts;
 $$;
 
--- Sum over box groups (a leading '-' subtracts). NULL when no group is present at all, so a
--- caller can tell "no breakdown" from "zero".
+-- The value of the first label of a synonym group ('A|B|C') present in an md_field_index.
+CREATE OR REPLACE FUNCTION public.md_indexed_value(field_index jsonb, label_group text)
+RETURNS jsonb LANGUAGE plpgsql IMMUTABLE PARALLEL SAFE AS $$
+DECLARE
+    label text;
+    value jsonb;
+BEGIN
+    IF label_group IS NULL THEN
+        RETURN NULL;
+    END IF;
+    FOREACH label IN ARRAY string_to_array(ltrim(label_group, '-'), '|') LOOP
+        value := field_index -> public.md_label_key(label);
+        IF value IS NOT NULL THEN
+            RETURN value;
+        END IF;
+    END LOOP;
+    RETURN NULL;
+END
+$$;
+
+-- Sum over box groups of an md_field_index (a leading '-' subtracts). NULL when no group is
+-- present at all, so a caller can tell "no breakdown" from "zero".
+CREATE OR REPLACE FUNCTION public.md_indexed_sum(field_index jsonb, label_groups text[])
+RETURNS numeric LANGUAGE plpgsql IMMUTABLE PARALLEL SAFE AS $$
+DECLARE
+    grp text;
+    value numeric;
+    total numeric;
+BEGIN
+    FOREACH grp IN ARRAY coalesce(label_groups, '{}') LOOP
+        value := public.md_numeric(public.md_indexed_value(field_index, grp));
+        IF value IS NOT NULL THEN
+            total := coalesce(total, 0) + CASE WHEN left(grp, 1) = '-' THEN -value ELSE value END;
+        END IF;
+    END LOOP;
+    RETURN total;
+END
+$$;
+
+-- The same two on a fields object (for callers holding one form's fields).
+CREATE OR REPLACE FUNCTION public.md_field_value(fields jsonb, label_group text)
+RETURNS jsonb LANGUAGE sql IMMUTABLE PARALLEL SAFE AS $$
+    SELECT public.md_indexed_value(public.md_field_index(fields), label_group);
+$$;
+
 CREATE OR REPLACE FUNCTION public.md_field_sum(fields jsonb, label_groups text[])
 RETURNS numeric LANGUAGE sql IMMUTABLE PARALLEL SAFE AS $$
-    SELECT sum(CASE WHEN left(g, 1) = '-' THEN -v ELSE v END)
-    FROM unnest(coalesce(label_groups, '{}')) AS g
-    CROSS JOIN LATERAL (SELECT public.md_numeric(public.md_field_value(fields, g)) AS v) AS x
-    WHERE v IS NOT NULL;
+    SELECT public.md_indexed_sum(public.md_field_index(fields), label_groups);
 $$;
 
 -- Normalised form code: 'FORM W2' -> 'W-2', '1099nec' -> '1099-NEC', 'K-1 (Form 1065)' -> 'K-1 1065'.
@@ -220,9 +262,9 @@ LANGUAGE sql STABLE AS $$
     WITH entries AS (
         SELECT e.year_raw, e.form, e.ord FROM public.wi_form_entries(p) e
         WHERE jsonb_typeof(e.form) = 'object' AND e.form <> '{}'::jsonb
-    ), parsed AS (
+    ), parsed AS MATERIALIZED (  -- materialised: each form's expressions are evaluated once
         SELECT e.*, ft.form_type_raw, public.md_form_code(ft.form_type_raw) AS form_type_norm, y.tax_year,
-               public.md_fields(e.form) AS flds,
+               fl.flds, public.md_field_index(fl.flds) AS fidx,
                public.md_numeric(public.md_pick(e.form, ARRAY['Income', 'income', 'gross_amount', 'GrossAmount',
                    'gross_income', 'Amount', 'amount', 'Gross', 'gross', 'Wages', 'wages', 'Total', 'total'])) AS form_income,
                public.md_numeric(public.md_pick(e.form, ARRAY['Withholding', 'withholding', 'federal_withholding',
@@ -256,6 +298,8 @@ LANGUAGE sql STABLE AS $$
                    ELSE 'TP'
                END AS owner
         FROM entries e
+        -- OFFSET 0 keeps the planner from copying md_fields into each place flds is used
+        CROSS JOIN LATERAL (SELECT public.md_fields(e.form) AS flds OFFSET 0) AS fl
         CROSS JOIN LATERAL (
             SELECT coalesce(
                 CASE WHEN jsonb_typeof(e.form -> 'Form') = 'object'
@@ -274,21 +318,21 @@ LANGUAGE sql STABLE AS $$
                             public.md_year(public.md_pick(e.form, ARRAY['Year', 'year', 'tax_year', 'taxYear', 'TaxYear'])))
                    AS tax_year
         ) AS y
-    ), ruled AS (
+    ), ruled AS MATERIALIZED (
         SELECT pr.*, coalesce(pr.form_type_norm, 'UNKNOWN') AS ftype, r.id AS r_id, r.category AS r_category,
                r.income_kind AS r_kind, r.is_self_employment AS r_se, r.include_in_projection AS r_include,
                r.requires_confirmation AS r_confirm, r.review_flag,
                r.income_fields, r.se_fields, r.se_flag_fields, r.withholding_fields, r.ss_wage_fields,
                r.medicare_wage_fields, r.preferential_fields, r.code_field, r.nontaxable_codes, r.penalty_codes,
-               public.md_field_sum(pr.flds, r.income_fields) AS f_income,
-               public.md_field_sum(pr.flds, r.se_fields) AS f_se,
-               public.md_field_sum(pr.flds, r.withholding_fields) AS f_withholding,
-               public.md_field_sum(pr.flds, ARRAY(SELECT g FROM unnest(r.income_fields) g WHERE left(g, 1) = '-'))
+               public.md_indexed_sum(pr.fidx, r.income_fields) AS f_income,
+               public.md_indexed_sum(pr.fidx, r.se_fields) AS f_se,
+               public.md_indexed_sum(pr.fidx, r.withholding_fields) AS f_withholding,
+               public.md_indexed_sum(pr.fidx, ARRAY(SELECT g FROM unnest(r.income_fields) g WHERE left(g, 1) = '-'))
                    AS f_subtracted,
                EXISTS (SELECT 1 FROM unnest(r.se_flag_fields) g
-                       WHERE public.md_bool(public.md_field_value(pr.flds, g))) AS se_flagged,
+                       WHERE public.md_bool(public.md_indexed_value(pr.fidx, g))) AS se_flagged,
                regexp_split_to_array(upper(regexp_replace(coalesce(
-                   public.md_text(public.md_field_value(pr.flds, r.code_field)), ''), '[^A-Za-z0-9]', '', 'g')), '')
+                   public.md_text(public.md_indexed_value(pr.fidx, r.code_field)), ''), '[^A-Za-z0-9]', '', 'g')), '')
                    AS codes
         FROM parsed pr
         LEFT JOIN LATERAL (
@@ -326,10 +370,10 @@ LANGUAGE sql STABLE AS $$
     SELECT n.tax_year, n.year_raw, n.ftype, n.form_type_raw, n.owner,
            round(n.gross, 2), round(coalesce(n.f_withholding, n.form_withholding, 0), 2), round(n.se_amt, 2),
            CASE WHEN cardinality(n.ss_wage_fields) > 0
-                THEN round(coalesce(public.md_field_sum(n.flds, n.ss_wage_fields), n.gross), 2) END,
+                THEN round(coalesce(public.md_indexed_sum(n.fidx, n.ss_wage_fields), n.gross), 2) END,
            CASE WHEN cardinality(n.medicare_wage_fields) > 0
-                THEN round(coalesce(public.md_field_sum(n.flds, n.medicare_wage_fields), n.gross), 2) END,
-           round(least(greatest(coalesce(public.md_field_sum(n.flds, n.preferential_fields), 0), 0), greatest(n.gross, 0)), 2),
+                THEN round(coalesce(public.md_indexed_sum(n.fidx, n.medicare_wage_fields), n.gross), 2) END,
+           round(least(greatest(coalesce(public.md_indexed_sum(n.fidx, n.preferential_fields), 0), 0), greatest(n.gross, 0)), 2),
            CASE WHEN n.codes && n.penalty_codes THEN round(n.gross, 2) ELSE 0 END,
            CASE WHEN n.r_id IS NULL THEN 'Unknown'
                 WHEN n.is_se THEN 'SE'
@@ -608,20 +652,27 @@ ALTER TABLE public.logiqs_raw_data ADD COLUMN IF NOT EXISTS c61_irs_calculated n
                                    + coalesce(c60, 0) END) STORED;
 
 -- The cells of an interview payload as a jsonb object of typed values (no writes).
+-- Per cell: its JSON paths (variants A, B, D), else the cell name as a key in a section
+-- (variant C: the first section by name; 'b3' before 'B3'), else a top-level key.
 CREATE OR REPLACE FUNCTION public.interview_cells(p jsonb)
 RETURNS jsonb LANGUAGE sql STABLE AS $$
+    WITH section_cells AS MATERIALIZED (
+        -- every cell-named key of every section, read once per payload instead of scanning
+        -- all sections again for each of the ~130 cells
+        SELECT DISTINCT ON (lower(c.key)) lower(c.key) AS cell, c.value
+        FROM jsonb_each(CASE WHEN jsonb_typeof(p) = 'object' THEN p ELSE '{}'::jsonb END) AS s
+        CROSS JOIN LATERAL jsonb_each(CASE WHEN jsonb_typeof(s.value) = 'object' THEN s.value ELSE '{}'::jsonb END) AS c
+        WHERE c.key IN (lower(c.key), upper(lower(c.key)))
+          AND jsonb_typeof(c.value) <> 'null'
+          AND NOT (jsonb_typeof(c.value) = 'string' AND btrim(c.value #>> '{}') = '')
+        ORDER BY lower(c.key), s.key, c.key = lower(c.key) DESC
+    )
     SELECT coalesce(jsonb_object_agg(m.cell, typed.v) FILTER (WHERE typed.v IS NOT NULL
                                                               AND jsonb_typeof(typed.v) <> 'null'), '{}'::jsonb)
     FROM public.interview_cell_map m
+    LEFT JOIN section_cells AS sc ON sc.cell = m.cell
     CROSS JOIN LATERAL (
-        SELECT coalesce(
-            public.md_pick(p, m.paths),
-            -- variant C: the cell name as a key in any section, or at the top level
-            (SELECT public.md_pick(s.value, ARRAY[m.cell, upper(m.cell)])
-             FROM jsonb_each(p) AS s
-             WHERE jsonb_typeof(s.value) = 'object' AND public.md_pick(s.value, ARRAY[m.cell, upper(m.cell)]) IS NOT NULL
-             ORDER BY s.key LIMIT 1),
-            public.md_pick(p, ARRAY[m.cell, upper(m.cell)])) AS raw
+        SELECT coalesce(public.md_pick(p, m.paths), sc.value, public.md_pick(p, ARRAY[m.cell, upper(m.cell)])) AS raw
     ) AS picked
     CROSS JOIN LATERAL (
         SELECT CASE m.value_type
