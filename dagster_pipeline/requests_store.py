@@ -14,27 +14,35 @@ import psycopg
 ACTIVE = ("queued", "submitted", "running")
 
 
-def create_or_reuse_request(
-    conn: psycopg.Connection, case_id: str, *, origin: str = "cli", requested_by: str | None = None
-) -> tuple[str, bool]:
-    """(request_id, created): the case's active request, or a new queued one."""
-    conn.execute("SELECT public.ensure_case(%s)", (case_id,))
-    row = conn.execute(
-        "INSERT INTO public.extraction_requests (case_id, case_number, origin, requested_by)"
-        " VALUES (%s, %s, %s, %s) ON CONFLICT (case_id) WHERE status IN ('queued', 'submitted', 'running')"
-        " AND NOT force DO NOTHING RETURNING request_id",
-        (case_id, case_id, origin, requested_by),
-    ).fetchone()
-    if row:
-        return str(row[0]), True
-    row = conn.execute(
-        "SELECT request_id FROM public.extraction_requests WHERE case_id = %s AND status = ANY(%s)"
-        " ORDER BY requested_at DESC LIMIT 1",
-        (case_id, list(ACTIVE)),
-    ).fetchone()
-    if row is None:  # finished between the two statements; try once more
-        return create_or_reuse_request(conn, case_id, origin=origin, requested_by=requested_by)
-    return str(row[0]), False
+def create_or_reuse_request(conn: psycopg.Connection, case_id: str, *, origin: str = "cli",
+                            requested_by: str | None = None, case_number: str | None = None,
+                            force: bool = False) -> tuple[str, bool]:
+    """(request_id, created): the case's active request, or a new queued one. With force, always
+    a new one (the unique index leaves forced requests out). The one place requests are made:
+    the API, the CLI and the tests all come through here."""
+    conn.execute(
+        "INSERT INTO public.cases (case_id, case_number) VALUES (%s, %s) ON CONFLICT (case_id) DO UPDATE"
+        " SET case_number = excluded.case_number, updated_at = now()"
+        " WHERE cases.case_number IS NULL AND excluded.case_number IS NOT NULL",
+        (case_id, case_number),
+    )
+    for _ in range(3):
+        if not force:
+            row = conn.execute(
+                "SELECT request_id FROM public.extraction_requests WHERE case_id = %s AND status = ANY(%s)"
+                " ORDER BY requested_at DESC LIMIT 1", (case_id, list(ACTIVE))).fetchone()
+            if row:
+                return str(row[0]), False
+        row = conn.execute(
+            "INSERT INTO public.extraction_requests (case_id, case_number, force, origin, requested_by)"
+            " VALUES (%s, %s, %s, %s, %s) ON CONFLICT (case_id) WHERE status IN ('queued', 'submitted', 'running')"
+            " AND NOT force DO NOTHING RETURNING request_id",
+            (case_id, case_number, force, origin, requested_by),
+        ).fetchone()
+        if row:
+            return str(row[0]), True
+        # Lost a race with a concurrent request for the same case: return that one.
+    raise RuntimeError(f"could not record an extraction request for case {case_id}")
 
 
 def mark_submitted(conn: psycopg.Connection, request_id: str, run_id: str) -> None:

@@ -29,6 +29,7 @@ from psycopg_pool import ConnectionPool
 from backend.app.config import PROJECT_ROOT
 from backend.app.database import fetch_all, fetch_one
 from backend.app.logging_config import get_logger
+from dagster_pipeline.requests_store import create_or_reuse_request
 
 log = get_logger("dagster_trigger")
 
@@ -141,42 +142,11 @@ class DagsterTrigger:
 
     def _record(self, conn: Any, case_id: str, case_number: str | None, force: bool,
                 requested_by: str | None, origin: str) -> TriggerOutcome:
-        conn.execute(
-            "INSERT INTO public.cases (case_id, case_number) VALUES (%s, %s) ON CONFLICT (case_id) DO UPDATE"
-            " SET case_number = excluded.case_number, updated_at = now()"
-            " WHERE cases.case_number IS NULL AND excluded.case_number IS NOT NULL",
-            (case_id, case_number),
-        )
-        for _ in range(3):
-            if not force:
-                existing = self._active(conn, case_id)
-                if existing:
-                    return TriggerOutcome(existing, created=False)
-            row = fetch_one(
-                conn,
-                "INSERT INTO public.extraction_requests (case_id, case_number, force, requested_by, origin)"
-                " VALUES (%s, %s, %s, %s, %s)"
-                " ON CONFLICT (case_id) WHERE status IN ('queued', 'submitted', 'running') AND NOT force"
-                f" DO NOTHING RETURNING {_REQUEST_COLUMNS}",
-                (case_id, case_number, force, requested_by, origin),
-            )
-            if row:
-                return TriggerOutcome(row, created=True)
-            # Lost a race with a concurrent trigger for the same case: return its request.
-        existing = self._active(conn, case_id)
-        if existing is None:  # pragma: no cover - three lost races in a row
-            raise RuntimeError(f"could not record an extraction request for case {case_id}")
-        return TriggerOutcome(existing, created=False)
-
-    @staticmethod
-    def _active(conn: Any, case_id: str) -> dict[str, Any] | None:
-        return fetch_one(
-            conn,
-            f"SELECT {_REQUEST_COLUMNS} FROM public.extraction_requests"
-            " WHERE case_id = %s AND status IN ('queued', 'submitted', 'running')"
-            " ORDER BY requested_at DESC LIMIT 1",
-            (case_id,),
-        )
+        request_id, created = create_or_reuse_request(conn, case_id, origin=origin, requested_by=requested_by,
+                                                      case_number=case_number, force=force)
+        row = fetch_one(conn, f"SELECT {_REQUEST_COLUMNS} FROM public.extraction_requests WHERE request_id = %s",
+                        (request_id,))
+        return TriggerOutcome(row, created=created)
 
     def get_request(self, request_id: str) -> dict[str, Any] | None:
         with self.pool.connection() as conn:
