@@ -73,7 +73,11 @@ def applied(conn: psycopg.Connection) -> dict[int, tuple[str, str]]:
     return {version: (name, checksum) for version, name, checksum in rows}
 
 
-def apply_migrations(database_url: str, directory: Path = MIGRATIONS_DIR, *, log=print) -> list[str]:
+def _say(message: str, stream=sys.stdout) -> None:
+    stream.write(message + "\n")
+
+
+def apply_migrations(database_url: str, directory: Path = MIGRATIONS_DIR, *, log=_say) -> list[str]:
     """Apply pending migrations; return the names applied. Raises MigrationError on refusal."""
     migrations = discover(directory)
     done: list[str] = []
@@ -135,22 +139,22 @@ def main(argv: list[str] | None = None) -> int:
     try:
         if args.reset:
             if not settings.is_local:
-                print("reset-db refuses to run outside ENVIRONMENT=local/test.", file=sys.stderr)
+                _say("reset-db refuses to run outside ENVIRONMENT=local/test.", sys.stderr)
                 return 2
             reset(url)
-            print("schema dropped")
+            _say("schema dropped")
         if args.status:
             with psycopg.connect(url, autocommit=True) as conn:
                 _ensure_ledger(conn)
                 ledger = applied(conn)
             for migration in discover():
-                print(("applied " if migration.version in ledger else "pending ") + migration.name)
+                _say(("applied " if migration.version in ledger else "pending ") + migration.name)
             return 0
         names = apply_migrations(url)
-        print(f"{len(names)} migration(s) applied; database is up to date.")
+        _say(f"{len(names)} migration(s) applied; database is up to date.")
         return 0
     except MigrationError as exc:
-        print(f"migration refused: {exc}", file=sys.stderr)
+        _say(f"migration refused: {exc}", sys.stderr)
         return 1
 
 
