@@ -148,7 +148,13 @@ def main(argv: list[str] | None = None) -> int:
                 _ensure_ledger(conn)
                 ledger = applied(conn)
             for migration in discover():
-                _say(("applied " if migration.version in ledger else "pending ") + migration.name)
+                if migration.version not in ledger:
+                    state = "pending"
+                elif ledger[migration.version][1] != migration.checksum:
+                    state = "CHANGED since applied"
+                else:
+                    state = "applied"
+                _say(f"{state:<22} {migration.name}")
             return 0
         names = apply_migrations(url)
         _say(f"{len(names)} migration(s) applied; database is up to date.")
