@@ -28,9 +28,14 @@ RETURNS integer LANGUAGE sql IMMUTABLE PARALLEL SAFE AS $$
 $$;
 
 -- Money as numeric(15,2); values that do not fit become NULL instead of aborting the load.
+-- (plpgsql: called per transcript line, and a SQL function with FROM is not inlined.)
 CREATE OR REPLACE FUNCTION public.md_money(v jsonb)
-RETURNS numeric(15, 2) LANGUAGE sql IMMUTABLE PARALLEL SAFE AS $$
-    SELECT CASE WHEN abs(n) < 1e13 THEN round(n, 2) END FROM (SELECT public.md_numeric(v) AS n) AS parsed;
+RETURNS numeric(15, 2) LANGUAGE plpgsql IMMUTABLE PARALLEL SAFE AS $$
+DECLARE
+    n numeric := public.md_numeric(v);
+BEGIN
+    RETURN CASE WHEN abs(n) < 1e13 THEN round(n, 2) END;
+END
 $$;
 
 -- Filing status normalised to five values (NULL when unknown). Accepts the words in any
@@ -49,19 +54,25 @@ $$;
 
 -- A transaction code as 3 digits ("150", 150, "TC 150", "0150" -> "150"); anything else NULL.
 CREATE OR REPLACE FUNCTION public.md_tc(v jsonb)
-RETURNS text LANGUAGE sql IMMUTABLE PARALLEL SAFE AS $$
-    SELECT CASE
+RETURNS text LANGUAGE plpgsql IMMUTABLE PARALLEL SAFE AS $$
+DECLARE
+    t text := regexp_replace(public.md_text(v), '\.0+$', '');
+BEGIN
+    RETURN CASE
         WHEN t ~ '^0*[0-9]{1,3}$' THEN lpad(ltrim(t, '0'), 3, '0')
         WHEN t ~* '^TC\s*[0-9]{3}$' THEN right(t, 3)
-    END
-    FROM (SELECT regexp_replace(public.md_text(v), '\.0+$', '') AS t) AS raw;
+    END;
+END
 $$;
 
 -- A numeric code (action / closing code) as text zero-padded to p_width digits.
 CREATE OR REPLACE FUNCTION public.md_code(v jsonb, p_width integer)
-RETURNS text LANGUAGE sql IMMUTABLE PARALLEL SAFE AS $$
-    SELECT CASE WHEN t ~ '^[0-9]{1,3}$' THEN lpad(t, p_width, '0') END
-    FROM (SELECT regexp_replace(public.md_text(v), '\.0+$', '') AS t) AS raw;
+RETURNS text LANGUAGE plpgsql IMMUTABLE PARALLEL SAFE AS $$
+DECLARE
+    t text := regexp_replace(public.md_text(v), '\.0+$', '');
+BEGIN
+    RETURN CASE WHEN t ~ '^[0-9]{1,3}$' THEN lpad(t, p_width, '0') END;
+END
 $$;
 
 -- "today" for CSED status: the GUC medallion.as_of_date when set (tests, back-dated
@@ -313,6 +324,28 @@ BEGIN
 END
 $$;
 
+-- A parsed AT record and a parsed transcript line as named types: silver_load_at parses a
+-- payload once into arrays of these and hands them to each load step (parsing, ~10 value
+-- parsers per line, was most of the AT load; each step used to parse the payload again).
+DO $$
+BEGIN
+    IF to_regtype('public.at_record') IS NULL THEN
+        CREATE TYPE public.at_record AS (
+            record_ord integer, tax_year integer, raw_tax_year text, owner text, source_file text,
+            filing_status_raw text, filed_flag boolean, return_filed_date date, processing_date date,
+            adjusted_gross_income numeric, taxable_income numeric, tax_per_return numeric, total_se_tax numeric,
+            account_balance numeric, accrued_interest numeric, accrued_penalty numeric, total_balance numeric,
+            transaction_count integer, rec jsonb);
+    END IF;
+    IF to_regtype('public.at_line') IS NULL THEN
+        CREATE TYPE public.at_line AS (
+            record_ord integer, txn_ord integer, tax_year integer, owner text, activity_date date,
+            transaction_code text, transaction_code_raw text, explanation text, amount numeric,
+            running_balance numeric, action_code text, closing_code text);
+    END IF;
+END
+$$;
+
 -- One row per AT record with its summary values parsed (tax_year NULL = unreadable year).
 CREATE OR REPLACE FUNCTION public.at_parsed_records(p jsonb)
 RETURNS TABLE (record_ord integer, tax_year integer, raw_tax_year text, owner text, source_file text,
@@ -342,16 +375,14 @@ LANGUAGE sql IMMUTABLE AS $$
            (SELECT count(*)::integer FROM public.at_record_transactions(r.rec)),
            r.rec
     FROM public.at_payload_records(p) AS r
+    -- OFFSET 0: pick once per record, not once per use below
     CROSS JOIN LATERAL (SELECT public.md_pick(r.rec, ARRAY['tax_year', 'taxYear', 'year', 'period', 'TaxYear']) AS y,
-                               upper(public.md_text(public.md_pick(r.rec, ARRAY['owner', 'Owner']))) AS o) AS k;
+                               upper(public.md_text(public.md_pick(r.rec, ARRAY['owner', 'Owner']))) AS o OFFSET 0) AS k;
 $$;
 
--- One row per transaction line, parsed (year/owner from its record).
-CREATE OR REPLACE FUNCTION public.at_parsed_transactions(p jsonb)
-RETURNS TABLE (record_ord integer, txn_ord integer, tax_year integer, owner text, activity_date date,
-               transaction_code text, transaction_code_raw text, explanation text, amount numeric,
-               running_balance numeric, action_code text, closing_code text)
-LANGUAGE sql IMMUTABLE AS $$
+-- One row per transaction line of parsed records, parsed (year/owner from its record).
+CREATE OR REPLACE FUNCTION public.at_record_lines(p_records public.at_record[])
+RETURNS SETOF public.at_line LANGUAGE sql IMMUTABLE AS $$
     SELECT r.record_ord, t.txn_ord, r.tax_year, r.owner,
            public.md_date(public.md_pick(t.txn, ARRAY['date', 'Date', 'transaction_date', 'posted_date', 'activity_date',
                                                       'transactionDate', 'postedDate', 'activityDate'])),
@@ -364,11 +395,18 @@ LANGUAGE sql IMMUTABLE AS $$
                     lpad(substring(x.expl FROM '(?i)(?:action code|\mAC)\s*#?:?\s*([0-9]{2,3})\M'), 3, '0')),
            coalesce(public.md_code(public.md_pick(t.txn, ARRAY['closing_code', 'closingCode', 'cc', 'CC']), 2),
                     substring(x.expl FROM '(?i)(?:closing code|\mcc)\s*#?:?\s*([0-9]{2})\M'))
-    FROM public.at_parsed_records(p) AS r
+    FROM unnest(p_records) AS r
     CROSS JOIN LATERAL public.at_record_transactions(r.rec) AS t
+    -- OFFSET 0: pick once per line, not once per use above
     CROSS JOIN LATERAL (SELECT public.md_pick(t.txn, ARRAY['code', 'Code', 'transaction_code', 'tc', 'transactionCode', 'TC']) AS c,
                                public.md_text(public.md_pick(t.txn, ARRAY['description', 'explanation', 'Explanation',
-                                                                          'Description', 'meaning'])) AS expl) AS x;
+                                                                          'Description', 'meaning'])) AS expl OFFSET 0) AS x;
+$$;
+
+-- The same straight from a payload (for inspection: SELECT * FROM at_parsed_transactions(payload)).
+CREATE OR REPLACE FUNCTION public.at_parsed_transactions(p jsonb)
+RETURNS SETOF public.at_line LANGUAGE sql IMMUTABLE AS $$
+    SELECT * FROM public.at_record_lines(ARRAY(SELECT r::public.at_record FROM public.at_parsed_records(p) AS r));
 $$;
 
 -- ---------------------------------------------------------------------------------------
@@ -417,14 +455,15 @@ $$;
 -- ---------------------------------------------------------------------------------------
 -- AT loader: tax_years, account_activity, at_unplaced_records, then the CSED.
 
-CREATE OR REPLACE FUNCTION public.at_load_tax_years(p_case_id text, p_bronze_id uuid, p jsonb)
+CREATE OR REPLACE FUNCTION public.at_load_tax_years(p_case_id text, p_bronze_id uuid, p_records public.at_record[],
+                                                    p_lines public.at_line[])
 RETURNS void LANGUAGE plpgsql AS $$
 BEGIN
-    WITH rec AS MATERIALIZED (  -- used twice below: parse once
-        SELECT * FROM public.at_parsed_records(p) WHERE tax_year IS NOT NULL
+    WITH rec AS (
+        SELECT * FROM unnest(p_records) WHERE tax_year IS NOT NULL
     ), txn AS (
         SELECT t.tax_year, t.activity_date, t.transaction_code, coalesce(t.explanation, '') AS expl
-        FROM public.at_parsed_transactions(p) AS t WHERE t.tax_year IS NOT NULL
+        FROM unnest(p_lines) AS t WHERE t.tax_year IS NOT NULL
     ), primary_rec AS (  -- the record that supplies the year's summary: taxpayer's first
         SELECT DISTINCT ON (rec.tax_year) rec.*, count(*) OVER (PARTITION BY rec.tax_year) AS n_records,
                bool_or(rec.filed_flag) OVER (PARTITION BY rec.tax_year) AS any_filed_flag
@@ -480,13 +519,13 @@ BEGIN
 END
 $$;
 
-CREATE OR REPLACE FUNCTION public.at_load_activity(p_case_id text, p_bronze_id uuid, p jsonb)
+CREATE OR REPLACE FUNCTION public.at_load_activity(p_case_id text, p_bronze_id uuid, p_lines public.at_line[])
 RETURNS void LANGUAGE plpgsql AS $$
 BEGIN
     WITH numbered AS (
         SELECT t.*, row_number() OVER (PARTITION BY t.tax_year, t.owner, t.record_ord, t.transaction_code,
                                                     t.activity_date, t.amount ORDER BY t.txn_ord)::integer AS occurrence
-        FROM public.at_parsed_transactions(p) AS t WHERE t.tax_year IS NOT NULL
+        FROM unnest(p_lines) AS t WHERE t.tax_year IS NOT NULL
     ), lines AS (  -- a line repeated in a second record of the same year and owner (same PDF twice) counts once
         SELECT DISTINCT ON (tax_year, owner, transaction_code, activity_date, amount, occurrence) *
         FROM numbered ORDER BY tax_year, owner, transaction_code, activity_date, amount, occurrence, record_ord
@@ -538,11 +577,11 @@ BEGIN
 END
 $$;
 
-CREATE OR REPLACE FUNCTION public.at_load_unplaced(p_case_id text, p_bronze_id uuid, p jsonb)
+CREATE OR REPLACE FUNCTION public.at_load_unplaced(p_case_id text, p_bronze_id uuid, p_records public.at_record[])
 RETURNS void LANGUAGE plpgsql AS $$
 BEGIN
     WITH unplaced AS (
-        SELECT * FROM public.at_parsed_records(p) WHERE tax_year IS NULL
+        SELECT * FROM unnest(p_records) WHERE tax_year IS NULL
     ), upserted AS (
         INSERT INTO public.at_unplaced_records AS u (case_id, record_index, raw_tax_year, owner, source_file,
                                                      transaction_count, reason, record, bronze_id)
@@ -569,17 +608,19 @@ RETURNS void LANGUAGE plpgsql AS $$
 DECLARE
     v_case_id text;
     v_payload jsonb;
+    v_records public.at_record[];
+    v_lines public.at_line[];
 BEGIN
     SELECT b.case_id, b.raw_response INTO v_case_id, v_payload FROM public.bronze_at_raw AS b WHERE b.bronze_id = p_bronze_id;
     IF NOT FOUND THEN
         RAISE EXCEPTION 'bronze_at_raw row % does not exist', p_bronze_id USING ERRCODE = 'no_data_found';
     END IF;
-    -- shape check first: RAISE before any write (walks the arrays only, parses no values)
-    PERFORM count(*) FROM public.at_payload_records(v_payload) AS r
-                     CROSS JOIN LATERAL public.at_record_transactions(r.rec) AS t;
-    PERFORM public.at_load_tax_years(v_case_id, p_bronze_id, v_payload);
-    PERFORM public.at_load_activity(v_case_id, p_bronze_id, v_payload);
-    PERFORM public.at_load_unplaced(v_case_id, p_bronze_id, v_payload);
+    -- parse once; a payload shape the parsers cannot read RAISEs here, before any write
+    v_records := ARRAY(SELECT r::public.at_record FROM public.at_parsed_records(v_payload) AS r);
+    v_lines := ARRAY(SELECT l FROM public.at_record_lines(v_records) AS l);
+    PERFORM public.at_load_tax_years(v_case_id, p_bronze_id, v_records, v_lines);
+    PERFORM public.at_load_activity(v_case_id, p_bronze_id, v_lines);
+    PERFORM public.at_load_unplaced(v_case_id, p_bronze_id, v_records);
     PERFORM public.csed_refresh(v_case_id);
 END
 $$;
@@ -983,7 +1024,8 @@ LANGUAGE sql IMMUTABLE AS $$
     FROM public.trt_payload_records(p) AS r
     CROSS JOIN LATERAL (SELECT public.md_date(public.md_pick(r.rec, ARRAY['tax_period_ending', 'taxPeriodEnding',
                                                                           'Tax Period Ending'])) AS tpe,
-                               public.md_pick(r.rec, ARRAY['data', 'Data', 'amount', 'Amount', 'value', 'Value']) AS val) AS f;
+                               public.md_pick(r.rec, ARRAY['data', 'Data', 'amount', 'Amount', 'value', 'Value']) AS val
+                        OFFSET 0) AS f;  -- once per record, not once per use
 $$;
 
 CREATE OR REPLACE FUNCTION public.silver_load_trt(p_bronze_id uuid)

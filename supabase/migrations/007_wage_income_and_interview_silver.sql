@@ -22,19 +22,23 @@ $$;
 
 -- A form's box values as one object. Accepts Fields / fields / FormFields as an object, or an
 -- array of {Name|Label|name|label|key, Value|Amount|value|amount} pairs.
+-- (plpgsql: the object case returns at once; a SQL function with FROM is not inlined.)
 CREATE OR REPLACE FUNCTION public.md_fields(form jsonb)
-RETURNS jsonb LANGUAGE sql IMMUTABLE PARALLEL SAFE AS $$
-    SELECT CASE jsonb_typeof(f)
-        WHEN 'object' THEN f
-        WHEN 'array' THEN coalesce((
+RETURNS jsonb LANGUAGE plpgsql IMMUTABLE PARALLEL SAFE AS $$
+DECLARE
+    f jsonb := public.md_pick(form, ARRAY['Fields', 'fields', 'FormFields', 'form_fields']);
+BEGIN
+    CASE jsonb_typeof(f)
+        WHEN 'object' THEN RETURN f;
+        WHEN 'array' THEN RETURN coalesce((
             SELECT jsonb_object_agg(k, v)
             FROM (SELECT public.md_text(public.md_pick(e, ARRAY['Name', 'Label', 'name', 'label', 'key', 'Key'])) AS k,
                          public.md_pick(e, ARRAY['Value', 'Amount', 'value', 'amount']) AS v
                   FROM jsonb_array_elements(f) AS e WHERE jsonb_typeof(e) = 'object') AS pairs
-            WHERE k IS NOT NULL AND v IS NOT NULL), '{}'::jsonb)
-        ELSE '{}'::jsonb
-    END
-    FROM (SELECT public.md_pick(form, ARRAY['Fields', 'fields', 'FormFields', 'form_fields']) AS f) AS x;
+            WHERE k IS NOT NULL AND v IS NOT NULL), '{}'::jsonb);
+        ELSE RETURN '{}'::jsonb;
+    END CASE;
+END
 $$;
 
 -- A form's fields indexed by label key: {md_label_key(label): value}, scalar values only; of
@@ -42,13 +46,18 @@ $$;
 -- lookup below is one jsonb key access instead of a scan of every field (the scan, run per box
 -- group, was most of the W&I load time).
 CREATE OR REPLACE FUNCTION public.md_field_index(fields jsonb)
-RETURNS jsonb LANGUAGE sql IMMUTABLE PARALLEL SAFE AS $$
-    SELECT coalesce(jsonb_object_agg(k, v), '{}'::jsonb)
-    FROM (SELECT DISTINCT ON (lk.k) lk.k, f.value AS v
-          FROM jsonb_each(CASE WHEN jsonb_typeof(fields) = 'object' THEN fields ELSE '{}'::jsonb END) AS f
-          CROSS JOIN LATERAL (SELECT public.md_label_key(f.key) AS k) AS lk
-          WHERE lk.k IS NOT NULL AND jsonb_typeof(f.value) NOT IN ('null', 'object', 'array')
-          ORDER BY lk.k, f.key) AS firsts;
+RETURNS jsonb LANGUAGE plpgsql IMMUTABLE PARALLEL SAFE AS $$
+BEGIN
+    IF jsonb_typeof(fields) IS DISTINCT FROM 'object' THEN
+        RETURN '{}'::jsonb;
+    END IF;
+    -- jsonb keeps the last of duplicate keys: aggregate in descending label order
+    RETURN coalesce((
+        SELECT jsonb_object_agg(lk.k, f.value ORDER BY f.key DESC)
+        FROM jsonb_each(fields) AS f
+        CROSS JOIN LATERAL (SELECT public.md_label_key(f.key) AS k) AS lk
+        WHERE lk.k IS NOT NULL AND jsonb_typeof(f.value) NOT IN ('null', 'object', 'array')), '{}'::jsonb);
+END
 $$;
 
 -- The value of the first label of a synonym group ('A|B|C') present in an md_field_index.
@@ -103,24 +112,29 @@ $$;
 
 -- Normalised form code: 'FORM W2' -> 'W-2', '1099nec' -> '1099-NEC', 'K-1 (Form 1065)' -> 'K-1 1065'.
 CREATE OR REPLACE FUNCTION public.md_form_code(p text)
-RETURNS text LANGUAGE sql STABLE PARALLEL SAFE AS $$
-    SELECT CASE WHEN n.s1 IS NULL OR n.s1 = '' THEN NULL ELSE coalesce(
-        (SELECT a.form_code FROM public.wi_form_aliases a WHERE a.alias IN (n.s1, n.c) LIMIT 1),
-        CASE
-            WHEN n.c ~ '^W-?2$' THEN 'W-2'
-            WHEN n.c ~ '^W-?2-?G$' THEN 'W-2G'
-            WHEN n.c ~ 'K-?1' AND n.c ~ '1065' THEN 'K-1 1065'
-            WHEN n.c ~ 'K-?1' AND n.c ~ '1120' THEN 'K-1 1120-S'
-            WHEN n.c ~ 'K-?1' AND n.c ~ '1041' THEN 'K-1 1041'
-            WHEN n.c ~ '^SSA-?1099$' THEN 'SSA-1099'
-            WHEN n.c ~ '^RRB-?1099-?R$' THEN 'RRB-1099-R'
-            WHEN n.c ~ '^RRB-?1099$' THEN 'RRB-1099'
-            WHEN n.c ~ '^\d{4}-?[A-Z]{1,4}(-[A-Z]{1,2})?$' THEN regexp_replace(n.c, '^(\d{4})-?', '\1-')
-            ELSE n.s1
-        END) END
-    FROM (SELECT s1, replace(s1, ' ', '') AS c
-          FROM (SELECT regexp_replace(upper(btrim(regexp_replace(p, '\s+', ' ', 'g'))), '^(IRS )?FORM ', '') AS s1) AS a
-         ) AS n;
+RETURNS text LANGUAGE plpgsql STABLE PARALLEL SAFE AS $$
+DECLARE
+    s1 text := regexp_replace(upper(btrim(regexp_replace(p, '\s+', ' ', 'g'))), '^(IRS )?FORM ', '');
+    c text := replace(s1, ' ', '');
+    alias_code text;
+BEGIN
+    IF s1 IS NULL OR s1 = '' THEN
+        RETURN NULL;
+    END IF;
+    SELECT a.form_code INTO alias_code FROM public.wi_form_aliases a WHERE a.alias IN (s1, c) LIMIT 1;
+    RETURN coalesce(alias_code, CASE
+        WHEN c ~ '^W-?2$' THEN 'W-2'
+        WHEN c ~ '^W-?2-?G$' THEN 'W-2G'
+        WHEN c ~ 'K-?1' AND c ~ '1065' THEN 'K-1 1065'
+        WHEN c ~ 'K-?1' AND c ~ '1120' THEN 'K-1 1120-S'
+        WHEN c ~ 'K-?1' AND c ~ '1041' THEN 'K-1 1041'
+        WHEN c ~ '^SSA-?1099$' THEN 'SSA-1099'
+        WHEN c ~ '^RRB-?1099-?R$' THEN 'RRB-1099-R'
+        WHEN c ~ '^RRB-?1099$' THEN 'RRB-1099'
+        WHEN c ~ '^\d{4}-?[A-Z]{1,4}(-[A-Z]{1,2})?$' THEN regexp_replace(c, '^(\d{4})-?', '\1-')
+        ELSE s1
+    END);
+END
 $$;
 
 -- ---------------------------------------------------------------------------------------
@@ -656,24 +670,26 @@ ALTER TABLE public.logiqs_raw_data ADD COLUMN IF NOT EXISTS c61_irs_calculated n
 -- (variant C: the first section by name; 'b3' before 'B3'), else a top-level key.
 CREATE OR REPLACE FUNCTION public.interview_cells(p jsonb)
 RETURNS jsonb LANGUAGE sql STABLE AS $$
-    WITH section_cells AS MATERIALIZED (
-        -- every cell-named key of every section, read once per payload instead of scanning
-        -- all sections again for each of the ~130 cells
-        SELECT DISTINCT ON (lower(c.key)) lower(c.key) AS cell, c.value
-        FROM jsonb_each(CASE WHEN jsonb_typeof(p) = 'object' THEN p ELSE '{}'::jsonb END) AS s
-        CROSS JOIN LATERAL jsonb_each(CASE WHEN jsonb_typeof(s.value) = 'object' THEN s.value ELSE '{}'::jsonb END) AS c
-        WHERE c.key IN (lower(c.key), upper(lower(c.key)))
-          AND jsonb_typeof(c.value) <> 'null'
-          AND NOT (jsonb_typeof(c.value) = 'string' AND btrim(c.value #>> '{}') = '')
-        ORDER BY lower(c.key), s.key, c.key = lower(c.key) DESC
+    WITH named_keys AS MATERIALIZED (
+        -- every cell-like key (all lower or all upper case) of every section and of the top
+        -- level, read once per payload instead of probing each of the ~110 cells in turn
+        SELECT DISTINCT ON (lower(k.key)) lower(k.key) AS cell, k.value
+        FROM (SELECT 1 AS rank, s.key AS section, c.key, c.value
+              FROM jsonb_each(CASE WHEN jsonb_typeof(p) = 'object' THEN p ELSE '{}' END) AS s
+              CROSS JOIN LATERAL jsonb_each(CASE WHEN jsonb_typeof(s.value) = 'object' THEN s.value ELSE '{}' END) AS c
+              UNION ALL
+              SELECT 2, NULL, t.key, t.value
+              FROM jsonb_each(CASE WHEN jsonb_typeof(p) = 'object' THEN p ELSE '{}' END) AS t) AS k
+        WHERE k.key IN (lower(k.key), upper(lower(k.key)))
+          AND jsonb_typeof(k.value) <> 'null'
+          AND NOT (jsonb_typeof(k.value) = 'string' AND btrim(k.value #>> '{}') = '')
+        ORDER BY lower(k.key), k.rank, k.section, k.key = lower(k.key) DESC
     )
     SELECT coalesce(jsonb_object_agg(m.cell, typed.v) FILTER (WHERE typed.v IS NOT NULL
                                                               AND jsonb_typeof(typed.v) <> 'null'), '{}'::jsonb)
     FROM public.interview_cell_map m
-    LEFT JOIN section_cells AS sc ON sc.cell = m.cell
-    CROSS JOIN LATERAL (
-        SELECT coalesce(public.md_pick(p, m.paths), sc.value, public.md_pick(p, ARRAY[m.cell, upper(m.cell)])) AS raw
-    ) AS picked
+    LEFT JOIN named_keys AS nk ON nk.cell = m.cell
+    CROSS JOIN LATERAL (SELECT coalesce(public.md_pick(p, m.paths), nk.value) AS raw) AS picked
     CROSS JOIN LATERAL (
         SELECT CASE m.value_type
             WHEN 'numeric' THEN to_jsonb(round(public.md_numeric(picked.raw), 2))
