@@ -62,6 +62,14 @@ RETURNS text LANGUAGE sql IMMUTABLE PARALLEL SAFE AS $$
     END;
 $$;
 
+-- The payload as a plain in-memory value. A bronze payload over ~2 kB is stored compressed,
+-- and a compressed jsonb is decompressed again on every access: the loaders read theirs up to
+-- hundreds of times, so they take it through this once (#> '{}' returns the decompressed whole).
+CREATE OR REPLACE FUNCTION public.md_detoast(p jsonb)
+RETURNS jsonb LANGUAGE sql IMMUTABLE PARALLEL SAFE AS $$
+    SELECT p #> '{}';
+$$;
+
 -- The first key (or dotted path, e.g. 'Issuer.Name') of obj with a non-empty value.
 -- plpgsql rather than SQL: these parsers run thousands of times per case, and a SQL function
 -- with a FROM clause is not inlined, so each call would pay the SQL-function executor.
@@ -252,31 +260,34 @@ END
 $$;
 
 -- Gold refresh deferral. While a bronze statement promotes its cases, the silver tables' gold
--- triggers (003/007) only note the cases whose silver rows changed (medallion.gold_pending,
--- transaction-local, so a rolled-back case's note goes with it) and the statement refreshes
--- gold once per noted case at the end. Without this an AT load alone refreshes a case's gold
--- after each silver table it touches, and TRT or unchanged silver would refresh it for nothing.
+-- triggers (003/007) only note which gold parts of which cases their changes affect
+-- (medallion.gold_pending: 'case_id:part' tokens, transaction-local, so a rolled-back case's
+-- notes go with it) and the statement refreshes each noted case once at the end. Without this
+-- an AT load alone refreshes a case's gold after each silver table it touches, and a TRT or an
+-- unchanged silver load would refresh it for nothing.
 CREATE OR REPLACE FUNCTION public.gold_deferred()
 RETURNS boolean LANGUAGE sql STABLE AS $$
     SELECT coalesce(current_setting('medallion.gold_deferred', true), '') = 'on';
 $$;
 
-CREATE OR REPLACE FUNCTION public.gold_defer_cases(p_case_ids text[])
+CREATE OR REPLACE FUNCTION public.gold_defer(p_case_id text, p_parts text[])
 RETURNS void LANGUAGE sql AS $$
     SELECT set_config('medallion.gold_pending',
                       concat_ws(',', nullif(current_setting('medallion.gold_pending', true), ''),
-                                nullif(array_to_string(p_case_ids, ','), '')), true);
+                                (SELECT string_agg(p_case_id || ':' || part, ',') FROM unnest(p_parts) AS part)),
+                      true);
 $$;
 
 -- AFTER INSERT, once per statement: promote the newest row of each case in the batch, then
--- refresh the gold of the promoted cases whose silver changed.
+-- refresh the gold parts their silver changes affect, once per case.
 CREATE OR REPLACE FUNCTION public.trg_bronze_promote()
 RETURNS trigger LANGUAGE plpgsql AS $$
 DECLARE
     row_to_promote record;
+    refresh record;
     outer_deferred text := coalesce(current_setting('medallion.gold_deferred', true), '');
     outer_pending text := coalesce(current_setting('medallion.gold_pending', true), '');
-    changed_cases text[];
+    pending text[];
 BEGIN
     PERFORM set_config('medallion.gold_deferred', 'on', true);
     PERFORM set_config('medallion.gold_pending', '', true);
@@ -287,20 +298,24 @@ BEGIN
     LOOP
         PERFORM public.promote_bronze_row(TG_ARGV[0], row_to_promote.bronze_id, row_to_promote.case_id);
     END LOOP;
-    changed_cases := string_to_array(nullif(current_setting('medallion.gold_pending'), ''), ',');
+    pending := string_to_array(nullif(current_setting('medallion.gold_pending'), ''), ',');
     PERFORM set_config('medallion.gold_deferred', outer_deferred, true);
-    PERFORM set_config('medallion.gold_pending', outer_pending, true);
-    IF outer_deferred = 'on' THEN
-        PERFORM public.gold_defer_cases(changed_cases);  -- nested promotion: the outer one refreshes
-    ELSE
-        FOR row_to_promote IN
-            SELECT DISTINCT ON (n.case_id) n.case_id, n.bronze_id
-            FROM new_rows AS n WHERE n.case_id = ANY (changed_cases)
-            ORDER BY n.case_id, n.ingest_seq DESC
-        LOOP
-            PERFORM public.gold_refresh_case(row_to_promote.case_id, TG_TABLE_NAME, row_to_promote.bronze_id);
-        END LOOP;
+    IF outer_deferred = 'on' THEN  -- nested promotion: hand the notes to the outer one
+        PERFORM set_config('medallion.gold_pending', concat_ws(',', nullif(outer_pending, ''),
+                                                               array_to_string(pending, ',')), true);
+        RETURN NULL;
     END IF;
+    PERFORM set_config('medallion.gold_pending', outer_pending, true);
+    FOR refresh IN
+        SELECT latest.case_id, latest.bronze_id, noted.parts
+        FROM (SELECT split_part(token, ':', 1) AS case_id, array_agg(DISTINCT split_part(token, ':', 2)) AS parts
+              FROM unnest(pending) AS token GROUP BY 1) AS noted
+        JOIN (SELECT DISTINCT ON (n.case_id) n.case_id, n.bronze_id FROM new_rows AS n
+              ORDER BY n.case_id, n.ingest_seq DESC) AS latest USING (case_id)
+        ORDER BY latest.case_id
+    LOOP
+        PERFORM public.gold_refresh_case(refresh.case_id, TG_TABLE_NAME, refresh.bronze_id, refresh.parts);
+    END LOOP;
     RETURN NULL;
 END
 $$;

@@ -611,7 +611,8 @@ DECLARE
     v_records public.at_record[];
     v_lines public.at_line[];
 BEGIN
-    SELECT b.case_id, b.raw_response INTO v_case_id, v_payload FROM public.bronze_at_raw AS b WHERE b.bronze_id = p_bronze_id;
+    SELECT b.case_id, public.md_detoast(b.raw_response) INTO v_case_id, v_payload
+    FROM public.bronze_at_raw AS b WHERE b.bronze_id = p_bronze_id;
     IF NOT FOUND THEN
         RAISE EXCEPTION 'bronze_at_raw row % does not exist', p_bronze_id USING ERRCODE = 'no_data_found';
     END IF;
@@ -1034,7 +1035,8 @@ DECLARE
     v_case_id text;
     v_payload jsonb;
 BEGIN
-    SELECT b.case_id, b.raw_response INTO v_case_id, v_payload FROM public.bronze_trt_raw AS b WHERE b.bronze_id = p_bronze_id;
+    SELECT b.case_id, public.md_detoast(b.raw_response) INTO v_case_id, v_payload
+    FROM public.bronze_trt_raw AS b WHERE b.bronze_id = p_bronze_id;
     IF NOT FOUND THEN
         RAISE EXCEPTION 'bronze_trt_raw row % does not exist', p_bronze_id USING ERRCODE = 'no_data_found';
     END IF;

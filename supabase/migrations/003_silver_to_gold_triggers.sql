@@ -516,8 +516,9 @@ BEGIN
     -- 1. Filing status: tax_years for that year, else the interview, else single (SFR default,
     --    irs-domain.md 4.5 step 5). tax_years belongs to the AT loader; read it only if present.
     IF to_regclass('public.tax_years') IS NOT NULL THEN
-        EXECUTE 'SELECT filing_status FROM public.tax_years WHERE case_id = $1 AND tax_year = $2 LIMIT 1'
-            INTO v_status USING p_case_id, p_tax_year;
+        -- static SQL (plan cached); plpgsql resolves the table only when this line runs
+        SELECT t.filing_status INTO v_status FROM public.tax_years AS t
+        WHERE t.case_id = p_case_id AND t.tax_year = p_tax_year LIMIT 1;
     END IF;
     IF public.md_is_filing_status(v_status) THEN
         v_source := 'tax_years';
@@ -726,10 +727,12 @@ BEGIN
 END
 $$;
 
--- Everything gold holds for one case, each part isolated: a failure is recorded
--- (layer 'gold') and never raised, so the silver write that triggered it stands.
+-- Everything gold holds for one case (or the parts named: 'interview', 'projections'), each
+-- part isolated: a failure is recorded (layer 'gold') and never raised, so the silver write
+-- that triggered it stands.
 CREATE OR REPLACE FUNCTION public.gold_refresh_case(p_case_id text, p_source_table text DEFAULT NULL,
-                                                    p_bronze_id uuid DEFAULT NULL)
+                                                    p_bronze_id uuid DEFAULT NULL,
+                                                    p_parts text[] DEFAULT ARRAY['interview', 'projections'])
 RETURNS boolean LANGUAGE plpgsql AS $$
 DECLARE
     part text;
@@ -742,6 +745,7 @@ BEGIN
         RETURN true;  -- case deleted: ON DELETE CASCADE already removed its gold rows
     END IF;
     FOREACH part IN ARRAY ARRAY['interview', 'projections'] LOOP
+        CONTINUE WHEN part <> ALL (p_parts);
         BEGIN
             IF part = 'interview' THEN
                 PERFORM public.gold_refresh_interview(p_case_id);
@@ -762,15 +766,20 @@ BEGIN
 END
 $$;
 
--- A silver change of one case: refresh its gold now, or, inside a bronze promotion (001's
--- gold_deferred), note the case so the promotion refreshes it once when all loaders are done.
+-- A silver change of one case: refresh the gold parts it affects now, or, inside a bronze
+-- promotion (001's gold_deferred), note them so the promotion refreshes the case once when all
+-- its loaders are done. tax_years feeds only the projections (filing status); income_documents
+-- and logiqs_raw_data feed both parts.
 CREATE OR REPLACE FUNCTION public.gold_refresh_or_defer(p_case_id text, p_source_table text, p_bronze_id uuid)
 RETURNS void LANGUAGE plpgsql AS $$
+DECLARE
+    parts text[] := CASE WHEN p_source_table = 'tax_years' THEN ARRAY['projections']
+                         ELSE ARRAY['interview', 'projections'] END;
 BEGIN
     IF public.gold_deferred() THEN
-        PERFORM public.gold_defer_cases(ARRAY[p_case_id]);
+        PERFORM public.gold_defer(p_case_id, parts);
     ELSE
-        PERFORM public.gold_refresh_case(p_case_id, p_source_table, p_bronze_id);
+        PERFORM public.gold_refresh_case(p_case_id, p_source_table, p_bronze_id, parts);
     END IF;
 END
 $$;

@@ -424,7 +424,8 @@ DECLARE
     v_payload jsonb;
     v_count integer;
 BEGIN
-    SELECT case_id, raw_response INTO v_case, v_payload FROM public.bronze_wi_raw WHERE bronze_id = p_bronze_id;
+    SELECT case_id, public.md_detoast(raw_response) INTO v_case, v_payload
+    FROM public.bronze_wi_raw WHERE bronze_id = p_bronze_id;
     IF NOT FOUND THEN
         RAISE EXCEPTION 'bronze_wi_raw row % does not exist', p_bronze_id USING ERRCODE = 'no_data_found';
     END IF;
@@ -690,13 +691,14 @@ RETURNS jsonb LANGUAGE sql STABLE AS $$
     FROM public.interview_cell_map m
     LEFT JOIN named_keys AS nk ON nk.cell = m.cell
     CROSS JOIN LATERAL (SELECT coalesce(public.md_pick(p, m.paths), nk.value) AS raw) AS picked
-    CROSS JOIN LATERAL (
+    CROSS JOIN LATERAL (  -- OFFSET 0: typed once per cell, not once per use in the aggregate
         SELECT CASE m.value_type
             WHEN 'numeric' THEN to_jsonb(round(public.md_numeric(picked.raw), 2))
             WHEN 'integer' THEN to_jsonb(round(public.md_numeric(picked.raw))::integer)
             WHEN 'date' THEN to_jsonb(public.md_date(picked.raw))
             ELSE to_jsonb(public.md_text(picked.raw))
         END AS v
+        OFFSET 0
     ) AS typed;
 $$;
 
@@ -714,7 +716,8 @@ DECLARE
     excl_cols text;
     tgt_cols text;
 BEGIN
-    SELECT case_id, raw_response INTO v_case, p FROM public.bronze_interview_raw WHERE bronze_id = p_bronze_id;
+    SELECT case_id, public.md_detoast(raw_response) INTO v_case, p
+    FROM public.bronze_interview_raw WHERE bronze_id = p_bronze_id;
     IF NOT FOUND THEN
         RAISE EXCEPTION 'bronze_interview_raw row % does not exist', p_bronze_id USING ERRCODE = 'no_data_found';
     END IF;
