@@ -196,14 +196,16 @@ def test_c_postgres_down_for_10s_under_load(stack):
 
     with ThreadPoolExecutor(3) as pool:
         futures = [pool.submit(client_loop) for _ in range(3)]
-        time.sleep(4)
-        down_at = time.monotonic()
-        stack.stop_app_postgres()
-        time.sleep(10)
-        stack.start_app_postgres()
-        up_at = time.monotonic()
-        time.sleep(12)
-        stop["flag"] = True
+        try:
+            time.sleep(4)
+            down_at = time.monotonic()
+            stack.stop_app_postgres()
+            time.sleep(10)
+            stack.start_app_postgres()
+            up_at = time.monotonic()
+            time.sleep(12)
+        finally:
+            stop["flag"] = True  # the load stops whatever happened above (else the pool never joins)
         for f in futures:
             f.result()
     during = Counter(code for t, _, code in seen if down_at + 0.5 < t < up_at - 0.5)
