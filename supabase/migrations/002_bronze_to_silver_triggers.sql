@@ -537,7 +537,10 @@ BEGIN
                    OR coalesce(ac.indicates_collection_action, false) AS collection
         FROM lines AS l
         LEFT JOIN public.at_transaction_rules AS r ON r.code = l.transaction_code
-        LEFT JOIN LATERAL public.at_match_action_code(l.transaction_code, l.action_code, l.explanation) AS ac ON true
+        -- the WHERE skips the lookup call on lines that cannot have an action code (not TC 971/972);
+        -- OFFSET 0 keeps the subquery (and so that skip) from being flattened away
+        LEFT JOIN LATERAL (SELECT * FROM public.at_match_action_code(l.transaction_code, l.action_code, l.explanation)
+                           WHERE l.transaction_code IN ('971', '972') OFFSET 0) AS ac ON true
     ), upserted AS (
         INSERT INTO public.account_activity AS aa (
             case_id, tax_year, owner, activity_date, transaction_code, transaction_code_raw, explanation,
@@ -686,6 +689,26 @@ BEGIN
 END
 $$;
 
+-- A CSED event and a suspension interval as named types: csed_refresh computes a case's events
+-- and intervals once and hands them to each refresh step (each step used to recompute them:
+-- four event classifications and two interval pairings per refresh).
+DO $$
+BEGIN
+    IF to_regtype('public.csed_event') IS NULL THEN
+        CREATE TYPE public.csed_event AS (
+            activity_id uuid, tax_year integer, owner text, pos bigint, activity_date date, transaction_code text,
+            action_code text, closing_code text, family text, event_type text, role text, rule_tail interval,
+            window_length interval, printed_date date, confidence text, review_note text);
+    END IF;
+    IF to_regtype('public.csed_interval') IS NULL THEN
+        CREATE TYPE public.csed_interval AS (
+            tax_year integer, owner text, event_type text, start_date date, close_date date, end_date date,
+            open_end_date date, floor_date date, suspends boolean, rule text, citation text, source_codes text,
+            confidence text);
+    END IF;
+END
+$$;
+
 -- CSED-relevant events of a case's transcript lines, classified by the rule tables.
 -- family groups codes that open/close each other; role: open, close, cancel, window, review, extend.
 CREATE OR REPLACE FUNCTION public.csed_events(p_case_id text)
@@ -741,8 +764,11 @@ BEGIN
                         THEN format('TC %s without a date: ignored for the CSED', l.transaction_code)
                END AS review_note
         FROM lines AS l
-        LEFT JOIN LATERAL public.at_match_action_code(l.transaction_code, l.action_code, l.printed) AS ac ON true
-        LEFT JOIN LATERAL public.at_match_closing_code(l.closing_code, l.printed) AS cc ON true
+        -- each WHERE skips a lookup call whose result the line cannot use (OFFSET 0: see at_load_activity)
+        LEFT JOIN LATERAL (SELECT * FROM public.at_match_action_code(l.transaction_code, l.action_code, l.printed)
+                           WHERE l.transaction_code IN ('971', '972') OFFSET 0) AS ac ON true
+        LEFT JOIN LATERAL (SELECT * FROM public.at_match_closing_code(l.closing_code, l.printed)
+                           WHERE l.r_role = 'by_closing_code' OFFSET 0) AS cc ON true
     )
     SELECT c.id, c.tax_year, c.owner,
            row_number() OVER (PARTITION BY c.tax_year, c.owner ORDER BY c.activity_date, c.line_number, c.id),
@@ -757,16 +783,14 @@ $$;
 -- closing event of its family after it (a TC 521/522 without a closing code closes/cancels
 -- any legal action); a cancel (TC 483/522) removes the nearest open before it.
 -- end_date NULL = still open; open_end_date = its end "if it closed today" (as_of + tail).
-CREATE OR REPLACE FUNCTION public.csed_intervals(p_case_id text, p_as_of date DEFAULT public.csed_as_of())
-RETURNS TABLE (tax_year integer, owner text, event_type text, start_date date, close_date date, end_date date,
-               open_end_date date, floor_date date, suspends boolean, rule text, citation text,
-               source_codes text, confidence text)
+CREATE OR REPLACE FUNCTION public.csed_intervals_of(p_events public.csed_event[], p_as_of date)
+RETURNS SETOF public.csed_interval
 LANGUAGE plpgsql STABLE AS $$
 #variable_conflict use_column
 BEGIN
     RETURN QUERY
     WITH ev AS (
-        SELECT * FROM public.csed_events(p_case_id) WHERE activity_date IS NOT NULL AND role IS NOT NULL
+        SELECT * FROM unnest(p_events) WHERE activity_date IS NOT NULL AND role IS NOT NULL
     ), opens AS (
         SELECT o.* FROM ev AS o
         WHERE o.role IN ('open', 'review')
@@ -808,20 +832,31 @@ $$;
 
 -- Recompute a case's CSED rows from its account_activity (no bronze re-read). silver_load_at
 -- calls it; call it again (e.g. daily) to move 'running' to 'expired' as time passes.
+-- The same for a case (for inspection: SELECT * FROM csed_intervals(case_id)).
+CREATE OR REPLACE FUNCTION public.csed_intervals(p_case_id text, p_as_of date DEFAULT public.csed_as_of())
+RETURNS SETOF public.csed_interval LANGUAGE sql STABLE AS $$
+    SELECT * FROM public.csed_intervals_of(ARRAY(SELECT e::public.csed_event FROM public.csed_events(p_case_id) AS e),
+                                           p_as_of);
+$$;
+
 CREATE OR REPLACE FUNCTION public.csed_refresh(p_case_id text, p_as_of date DEFAULT public.csed_as_of())
 RETURNS void LANGUAGE plpgsql AS $$
+DECLARE
+    v_events public.csed_event[] := ARRAY(SELECT e::public.csed_event FROM public.csed_events(p_case_id) AS e);
+    v_suspensions public.csed_interval[] := ARRAY(SELECT i FROM public.csed_intervals_of(v_events, p_as_of) AS i
+                                                  WHERE i.suspends);
 BEGIN
-    PERFORM public.csed_refresh_tolling(p_case_id, p_as_of);
-    PERFORM public.csed_refresh_assessments(p_case_id, p_as_of);
-    PERFORM public.csed_refresh_tax_years(p_case_id, p_as_of);
+    PERFORM public.csed_refresh_tolling(p_case_id, v_suspensions);
+    PERFORM public.csed_refresh_assessments(p_case_id, p_as_of, v_suspensions, v_events);
+    PERFORM public.csed_refresh_tax_years(p_case_id, p_as_of, v_events);
 END
 $$;
 
-CREATE OR REPLACE FUNCTION public.csed_refresh_tolling(p_case_id text, p_as_of date)
+CREATE OR REPLACE FUNCTION public.csed_refresh_tolling(p_case_id text, p_suspensions public.csed_interval[])
 RETURNS void LANGUAGE plpgsql AS $$
 BEGIN
     WITH iv AS (
-        SELECT * FROM public.csed_intervals(p_case_id, p_as_of) WHERE suspends
+        SELECT * FROM unnest(p_suspensions)
     ), merged AS (
         SELECT m.tax_year, m.owner, unnest(range_agg(daterange(m.start_date, m.end_date, '[]'))) AS r
         FROM iv AS m GROUP BY m.tax_year, m.owner
@@ -861,13 +896,15 @@ BEGIN
 END
 $$;
 
-CREATE OR REPLACE FUNCTION public.csed_refresh_assessments(p_case_id text, p_as_of date)
+CREATE OR REPLACE FUNCTION public.csed_refresh_assessments(p_case_id text, p_as_of date,
+                                                           p_suspensions public.csed_interval[],
+                                                           p_events public.csed_event[])
 RETURNS void LANGUAGE plpgsql AS $$
 BEGIN
     WITH iv AS (
-        SELECT * FROM public.csed_intervals(p_case_id, p_as_of) WHERE suspends
+        SELECT * FROM unnest(p_suspensions)
     ), ext AS (
-        SELECT * FROM public.csed_events(p_case_id) WHERE role = 'extend' AND printed_date IS NOT NULL
+        SELECT * FROM unnest(p_events) WHERE role = 'extend' AND printed_date IS NOT NULL
     ), calc AS (
         SELECT a.id, a.tax_year, a.owner, a.transaction_code, a.activity_date, a.amount, a.bronze_id, ov.printed_date, c.*,
                EXISTS (SELECT 1 FROM iv
@@ -919,7 +956,7 @@ $$;
 -- module's reported CSED is the latest among assessments with an unpaid balance; per-assessment
 -- unpaid balances are not on the AT, so every assessment counts). earliest_csed_date keeps
 -- the earliest one (payments apply to the earliest-CSED assessment first, IRM 5.1.19.4).
-CREATE OR REPLACE FUNCTION public.csed_refresh_tax_years(p_case_id text, p_as_of date)
+CREATE OR REPLACE FUNCTION public.csed_refresh_tax_years(p_case_id text, p_as_of date, p_events public.csed_event[])
 RETURNS void LANGUAGE plpgsql AS $$
 BEGIN
     WITH agg AS (
@@ -933,7 +970,7 @@ BEGIN
         GROUP BY ty.id
     ), notes AS (
         SELECT e.tax_year, array_agg(DISTINCT e.review_note ORDER BY e.review_note) AS review_notes
-        FROM (SELECT tax_year, review_note FROM public.csed_events(p_case_id) WHERE review_note IS NOT NULL
+        FROM (SELECT tax_year, review_note FROM unnest(p_events) WHERE review_note IS NOT NULL
               UNION ALL
               SELECT a.tax_year, format('TC %s assessment of %s without a date: no CSED computed', a.transaction_code, a.amount)
               FROM public.account_activity AS a
