@@ -114,6 +114,10 @@ def install_exception_handlers(app: FastAPI) -> None:
 
     @app.exception_handler(StarletteHTTPException)
     async def http_error(_request: Request, exc: StarletteHTTPException) -> JSONResponse:
+        if exc.status_code == 400 and exc.detail == "There was an error parsing the body":
+            # Starlette's answer to a body that is not JSON at all; it is invalid input like any other.
+            return JSONResponse({"type": "validation_error", "detail": "The request body is not valid JSON."},
+                                status_code=422)
         kinds = {404: "not_found", 405: "method_not_allowed", 401: "not_authenticated", 403: "forbidden"}
         detail = exc.detail if isinstance(exc.detail, str) else "Request failed."
         if exc.status_code == 404 and detail == "Not Found":
@@ -126,6 +130,14 @@ def install_exception_handlers(app: FastAPI) -> None:
     async def db_unavailable(_request: Request, exc: Exception) -> JSONResponse:
         log.warning("database unavailable: %s", type(exc).__name__)
         return JSONResponse(_error_body(DatabaseUnavailable()), status_code=503)
+
+    @app.exception_handler(psycopg.DataError)
+    async def unstorable_input(_request: Request, exc: psycopg.DataError) -> JSONResponse:
+        # e.g. a NUL byte in a search term or a name: Postgres text cannot hold it.
+        log.info("input refused by the database: %s", type(exc).__name__)
+        return JSONResponse({"type": "validation_error",
+                             "detail": "The input contains characters that cannot be stored (e.g. a NUL byte)."},
+                            status_code=422)
 
     @app.exception_handler(Exception)
     async def unexpected(_request: Request, exc: Exception) -> JSONResponse:

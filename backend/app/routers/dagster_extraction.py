@@ -168,7 +168,8 @@ def case_status(case_id: ValidCaseId, _user: CurrentUser, pool: PoolDep, service
 
 
 @router.get("/health", response_model=DagsterHealth, summary="Is Dagster reachable",
-            responses=error_responses(401, 503))
+            responses={**error_responses(401),
+                       503: {"model": DagsterHealth, "description": "Dagster is not reachable."}})
 def dagster_health(_user: CurrentUser, trigger: TriggerDep, pool: PoolDep, response: Response) -> DagsterHealth:
     """`200` with `status: healthy` when the Dagster webserver answers, else `503` with
     `status: unreachable` (requests still queue and run when it is back)."""
