@@ -666,6 +666,40 @@ ALTER TABLE public.logiqs_raw_data ADD COLUMN IF NOT EXISTS c61_irs_calculated n
                               THEN coalesce(c56, 0) + coalesce(c57, 0) + coalesce(c58, 0) + coalesce(c59, 0)
                                    + coalesce(c60, 0) END) STORED;
 
+-- Upsert of one logiqs_raw_data row given as a jsonb object of column values: only a row whose
+-- values differ is rewritten. Compiled from the table's columns (which come from the cell map)
+-- into logiqs_raw_data_upsert(row): static SQL, so its plan is cached instead of rebuilt from
+-- the catalog on every interview load. Re-run this after adding cells to the map.
+CREATE OR REPLACE FUNCTION public.logiqs_raw_data_upsert_function()
+RETURNS void LANGUAGE plpgsql AS $fn$
+DECLARE
+    ins_cols text;
+    upd_cols text;
+    excl_cols text;
+    tgt_cols text;
+BEGIN
+    SELECT string_agg(quote_ident(attname), ', ' ORDER BY attnum),
+           string_agg(quote_ident(attname), ', ' ORDER BY attnum) FILTER (WHERE attname <> 'case_id'),
+           string_agg('excluded.' || quote_ident(attname), ', ' ORDER BY attnum) FILTER (WHERE attname <> 'case_id'),
+           string_agg('t.' || quote_ident(attname), ', ' ORDER BY attnum) FILTER (WHERE attname <> 'case_id')
+      INTO ins_cols, upd_cols, excl_cols, tgt_cols
+    FROM pg_attribute
+    WHERE attrelid = 'public.logiqs_raw_data'::regclass AND attnum > 0 AND NOT attisdropped
+      AND attgenerated = '' AND attname NOT IN ('created_at', 'updated_at');
+    EXECUTE format($f$
+        CREATE OR REPLACE FUNCTION public.logiqs_raw_data_upsert(p_row jsonb)
+        RETURNS void LANGUAGE plpgsql AS $body$
+        BEGIN
+            INSERT INTO public.logiqs_raw_data AS t (%1$s)
+            SELECT %1$s FROM jsonb_populate_record(NULL::public.logiqs_raw_data, p_row)
+            ON CONFLICT (case_id) DO UPDATE SET (%2$s, updated_at) = ROW(%3$s, now())
+            WHERE (%4$s) IS DISTINCT FROM (%3$s);
+        END
+        $body$ $f$, ins_cols, upd_cols, excl_cols, tgt_cols);
+END
+$fn$;
+SELECT public.logiqs_raw_data_upsert_function();
+
 -- The cells of an interview payload as a jsonb object of typed values (no writes).
 -- Per cell: its JSON paths (variants A, B, D), else the cell name as a key in a section
 -- (variant C: the first section by name; 'b3' before 'B3'), else a top-level key.
@@ -711,10 +745,6 @@ DECLARE
     v_sections text[] := ARRAY['employment', 'household', 'assets', 'income', 'expenses', 'raw_data',
                                'Result', 'result', 'irs_standards'];
     v_rec jsonb;
-    ins_cols text;
-    upd_cols text;
-    excl_cols text;
-    tgt_cols text;
 BEGIN
     SELECT case_id, public.md_detoast(raw_response) INTO v_case, p
     FROM public.bronze_interview_raw WHERE bronze_id = p_bronze_id;
@@ -759,21 +789,7 @@ BEGIN
                                     WHERE key <> ALL (v_sections)), '{}'),
         'cells_found', (SELECT count(*) FROM jsonb_object_keys(v_cells)));
 
-    SELECT string_agg(quote_ident(attname), ', ' ORDER BY attnum),
-           string_agg(quote_ident(attname), ', ' ORDER BY attnum) FILTER (WHERE attname <> 'case_id'),
-           string_agg('excluded.' || quote_ident(attname), ', ' ORDER BY attnum) FILTER (WHERE attname <> 'case_id'),
-           string_agg('t.' || quote_ident(attname), ', ' ORDER BY attnum) FILTER (WHERE attname <> 'case_id')
-      INTO ins_cols, upd_cols, excl_cols, tgt_cols
-    FROM pg_attribute
-    WHERE attrelid = 'public.logiqs_raw_data'::regclass AND attnum > 0 AND NOT attisdropped
-      AND attgenerated = '' AND attname NOT IN ('created_at', 'updated_at');
-
-    EXECUTE format($q$
-        INSERT INTO public.logiqs_raw_data AS t (%1$s)
-        SELECT %1$s FROM jsonb_populate_record(NULL::public.logiqs_raw_data, $1)
-        ON CONFLICT (case_id) DO UPDATE SET (%2$s, updated_at) = ROW(%3$s, now())
-        WHERE (%4$s) IS DISTINCT FROM (%3$s)$q$, ins_cols, upd_cols, excl_cols, tgt_cols)
-    USING v_rec;
+    PERFORM public.logiqs_raw_data_upsert(v_rec);
     RETURN (v_rec ->> 'cells_found')::integer;
 END
 $$;

@@ -667,16 +667,22 @@ FROM (VALUES
 ON CONFLICT (synonym_key) DO UPDATE SET frequency = excluded.frequency, source = excluded.source;
 
 -- Any spelling -> canonical frequency, or NULL (the raw text is kept next to it by callers).
+-- (plpgsql, like the other lookups here: called per gold row, and a SQL function with FROM
+-- is not inlined, so each call would pay the SQL-function executor.)
 CREATE OR REPLACE FUNCTION public.md_pay_frequency(p text)
-RETURNS text LANGUAGE sql STABLE PARALLEL SAFE AS $$
-    SELECT frequency FROM public.pay_frequency_synonyms WHERE synonym_key = public.md_synonym_key(p);
+RETURNS text LANGUAGE plpgsql STABLE PARALLEL SAFE AS $$
+BEGIN
+    RETURN (SELECT frequency FROM public.pay_frequency_synonyms WHERE synonym_key = public.md_synonym_key(p));
+END
 $$;
 
 -- amount per period -> amount per month (unknown / NULL frequency: the amount as given).
 CREATE OR REPLACE FUNCTION public.normalize_to_monthly(p_amount numeric, p_frequency text)
-RETURNS numeric LANGUAGE sql STABLE PARALLEL SAFE AS $$
-    SELECT round(p_amount * coalesce((SELECT monthly_factor FROM public.pay_frequency_factors
+RETURNS numeric LANGUAGE plpgsql STABLE PARALLEL SAFE AS $$
+BEGIN
+    RETURN round(p_amount * coalesce((SELECT monthly_factor FROM public.pay_frequency_factors
                                       WHERE frequency = coalesce(public.md_pay_frequency(p_frequency), p_frequency)), 1), 2);
+END
 $$;
 
 -- Filing-status spellings (interview, upstream) -> the five canonical values.
@@ -708,8 +714,10 @@ FROM (VALUES
 ON CONFLICT (synonym_key) DO UPDATE SET filing_status = excluded.filing_status, source = excluded.source;
 
 CREATE OR REPLACE FUNCTION public.md_filing_status(p text)
-RETURNS text LANGUAGE sql STABLE PARALLEL SAFE AS $$
-    SELECT filing_status FROM public.filing_status_synonyms WHERE synonym_key = public.md_synonym_key(p);
+RETURNS text LANGUAGE plpgsql STABLE PARALLEL SAFE AS $$
+BEGIN
+    RETURN (SELECT filing_status FROM public.filing_status_synonyms WHERE synonym_key = public.md_synonym_key(p));
+END
 $$;
 
 -- ---------------------------------------------------------------------------------------
