@@ -12,6 +12,9 @@ import os
 import sys
 from pathlib import Path
 
+from dagster import DefaultRunLauncher
+from dagster._core.launcher.base import CheckRunHealthResult, WorkerStatus
+
 LOCAL_INSTANCE_YAML = """\
 # Written by `make run` (dagster_pipeline/instance.py); edits are overwritten.
 storage:
@@ -23,6 +26,17 @@ run_coordinator:
   class: QueuedRunCoordinator
   config:
     dequeue_interval_seconds: 1
+# DefaultRunLauncher + a worker health check (the run worker's pid), so run monitoring can
+# fail a run whose process died (dagster dev killed, OOM) instead of leaving it STARTED.
+run_launcher:
+  module: dagster_pipeline.instance
+  class: LocalRunLauncher
+run_monitoring:
+  enabled: true
+  start_timeout_seconds: 180
+  max_resume_run_attempts: 0
+  max_runtime_seconds: 3600
+  poll_interval_seconds: 30
 concurrency:
   runs:
     max_concurrent_runs: 4
@@ -34,6 +48,78 @@ sensors:
 telemetry:
   enabled: false
 """
+
+
+class LocalRunLauncher(DefaultRunLauncher):
+    """Dagster's DefaultRunLauncher (one process per run, started by the code server) plus the
+    worker health check the DefaultRunLauncher does not implement.
+
+    Without it, run monitoring cannot tell that a STARTED run's process died (`dagster dev` or
+    the machine killed, OOM): the run stays STARTED until max_runtime_seconds, and its extraction
+    requests stay `running`. The run worker records its pid in its first engine event ("Started
+    process for run (pid: N)"); the monitoring daemon (run_monitoring in dagster.yaml) calls
+    check_run_worker_health every poll_interval_seconds and fails the run when that process is
+    gone. Valid where the DefaultRunLauncher is: the daemon and the code server on one host. With
+    the Docker or Kubernetes launchers, use theirs (they implement the same check).
+    """
+
+    @property
+    def supports_check_run_worker_health(self) -> bool:
+        return True
+
+    def check_run_worker_health(self, run) -> CheckRunHealthResult:
+        started = worker_pid(self._instance, run.run_id)
+        if started is None:
+            # No pid recorded (yet): say nothing; max_runtime_seconds still bounds the run.
+            return CheckRunHealthResult(WorkerStatus.RUNNING, "run worker pid not recorded yet")
+        pid, started_at, exited = started
+        if exited:
+            return CheckRunHealthResult(
+                WorkerStatus.FAILED, f"the run worker (pid {pid}) exited without ending the run"
+            )
+        if process_alive(pid, started_at):
+            return CheckRunHealthResult(WorkerStatus.RUNNING)
+        return CheckRunHealthResult(
+            WorkerStatus.NOT_FOUND,
+            f"the run worker process (pid {pid}) is gone: it was killed or the machine restarted",
+        )
+
+
+def worker_pid(instance, run_id: str) -> tuple[int, float, bool] | None:
+    """(pid, timestamp of the 'Started process' event, whether the process reported its exit)."""
+    from dagster import DagsterEventType
+
+    found: tuple[int, float] | None = None
+    exited = False
+    for entry in instance.all_logs(run_id, of_type=DagsterEventType.ENGINE_EVENT):
+        message = (entry.dagster_event.message or "") if entry.dagster_event else ""
+        if message.startswith(("Started process for run", "Started process for resuming job")):
+            data = entry.dagster_event.event_specific_data
+            raw = getattr(data, "metadata", {}).get("pid") if data is not None else None
+            value = getattr(raw, "value", raw)
+            try:
+                found = (int(str(value)), entry.timestamp)
+                exited = False
+            except (TypeError, ValueError):
+                continue
+        elif message.startswith("Process for run exited") and found and f"pid: {found[0]})" in message:
+            exited = True
+    return None if found is None else (found[0], found[1], exited)
+
+
+def process_alive(pid: int, started_at: float) -> bool:
+    """The process exists, is not a zombie, and is not a later process that reused the pid."""
+    import psutil
+
+    try:
+        proc = psutil.Process(pid)
+        if proc.status() == psutil.STATUS_ZOMBIE:
+            return False
+        return proc.create_time() <= started_at + 5
+    except psutil.NoSuchProcess:
+        return False
+    except psutil.Error:
+        return True  # cannot tell (permissions): do not fail a run on a guess
 
 
 def sqlalchemy_url(url: str) -> str:

@@ -2,7 +2,9 @@
 
 Lifecycle: queued -> submitted (a Dagster run id is known) -> running (the run claimed it)
 -> complete | partial | failed; or cancelled. One active request per case (unique index).
-The run claims a request atomically, so a request is worked by one run only.
+The run claims a request atomically, so a request is worked by one run only. A request whose
+run died (or never came) goes back to queued for a new attempt (requeue_or_fail), at most
+MEDALLION_MAX_REQUEST_ATTEMPTS times; the case sensor's reconciliation finds those.
 """
 
 from __future__ import annotations
@@ -12,6 +14,9 @@ from collections.abc import Iterable
 import psycopg
 
 ACTIVE = ("queued", "submitted", "running")
+# The error text of a request put back for a new attempt: such a row belongs to the case sensor's
+# reconciliation (one-case run, key <request_id>:<attempts>), never to its pending scan.
+RETRY_PREFIX = "interrupted, retrying: "
 
 
 def create_or_reuse_request(conn: psycopg.Connection, case_id: str, *, origin: str = "cli",
@@ -100,29 +105,105 @@ def finish(conn: psycopg.Connection, request_id: str, status: str, error: str | 
     )
 
 
-def fail_active_for_run(conn: psycopg.Connection, run_id: str, error: str) -> list[tuple[str, str]]:
-    """A run that died: its requests still submitted/running become failed. [(request_id, case_id)]"""
+def fail_active_for_run(conn: psycopg.Connection, run_id: str, error: str,
+                        max_attempts: int | None = None) -> list[tuple[str, str]]:
+    """A run that failed while it still held requests (submitted/running): its process died or
+    was failed by run monitoring before it could finish them (a case the run finished is never
+    active). Each gets another attempt (requeued; the case sensor launches it under run key
+    `<request_id>:<attempt>`), or, past max_attempts, becomes failed with the reason.
+    Returns [(request_id, case_id)] of those failed."""
     rows = conn.execute(
-        "UPDATE public.extraction_requests SET status = 'failed', error = coalesce(error, %s),"
-        " finished_at = now(), updated_at = now()"
-        " WHERE dagster_run_id = %s AND status IN ('submitted', 'running') RETURNING request_id, case_id",
-        (error, run_id),
+        "SELECT request_id::text FROM public.extraction_requests"
+        " WHERE dagster_run_id = %s AND status IN ('submitted', 'running')",
+        (run_id,),
     ).fetchall()
-    return [(str(r[0]), r[1]) for r in rows]
+    failed = []
+    for (request_id,) in rows:
+        outcome = requeue_or_fail(conn, request_id, f"the run {run_id} ended before finishing it: {error}",
+                                  expect_run_id=run_id, max_attempts=max_attempts)
+        if outcome and outcome[0] == "failed":
+            failed.append((request_id, outcome[1]))
+    return failed
 
 
-def fail_queued(conn: psycopg.Connection, request_ids: list[str], run_id: str, error: str) -> int:
-    """Requests a run was launched for but never claimed (it died before starting): failed,
-    so they do not sit in `queued` behind the sensor's cursor."""
+def fail_queued(conn: psycopg.Connection, request_ids: list[str], run_id: str, error: str,
+                max_attempts: int | None = None) -> int:
+    """Requests a run was launched for but never claimed (it died before starting): requeued for
+    a new attempt with this run recorded (so the case sensor's reconciliation relaunches them
+    although they are behind its cursor), or failed past max_attempts. Returns how many failed."""
     if not request_ids:
         return 0
     rows = conn.execute(
-        "UPDATE public.extraction_requests SET status = 'failed', error = %s, dagster_run_id = %s,"
-        " finished_at = now(), updated_at = now() WHERE request_id::text = ANY(%s) AND status = 'queued'"
-        " RETURNING request_id",
-        (error, run_id, request_ids),
+        "UPDATE public.extraction_requests SET dagster_run_id = %s, updated_at = now()"
+        " WHERE request_id::text = ANY(%s) AND status = 'queued' RETURNING request_id::text",
+        (run_id, request_ids),
     ).fetchall()
-    return len(rows)
+    failed = 0
+    for (request_id,) in rows:
+        outcome = requeue_or_fail(conn, request_id, f"the run {run_id} died before starting: {error}",
+                                  expect_run_id=run_id, max_attempts=max_attempts, statuses=("queued",))
+        failed += bool(outcome and outcome[0] == "failed")
+    return failed
+
+
+def requeue_or_fail(conn: psycopg.Connection, request_id: str, reason: str, *, expect_run_id: str | None,
+                    max_attempts: int | None = None,
+                    statuses: tuple[str, ...] = ("submitted", "running")) -> tuple[str, str] | None:
+    """An interrupted request (its run died, vanished or never came): back to `queued` for a new
+    attempt (attempts + 1, so the retry's run key `<request_id>:<attempts>` is new), or `failed`
+    with the reason once it has used max_attempts. Only if it is still in one of `statuses` with
+    the run id seen (None: no run id), so a concurrent claim or finish wins.
+    Returns (new status, case_id), or None when the row had moved on."""
+    if max_attempts is None:
+        from dagster_pipeline.settings import get_pipeline_settings
+
+        max_attempts = get_pipeline_settings().max_request_attempts
+    row = conn.execute(
+        "UPDATE public.extraction_requests SET"
+        " status = CASE WHEN attempts + 1 >= %(max)s THEN 'failed' ELSE 'queued' END,"
+        " attempts = attempts + 1,"
+        " error = CASE WHEN attempts + 1 >= %(max)s"
+        "   THEN 'gave up after ' || (attempts + 1) || ' attempts; last: ' || %(reason)s"
+        "   ELSE %(prefix)s || %(reason)s END,"
+        " finished_at = CASE WHEN attempts + 1 >= %(max)s THEN now() END,"
+        " submitted_at = NULL, updated_at = now()"
+        " WHERE request_id::text = %(rid)s AND status = ANY(%(statuses)s)"
+        " AND dagster_run_id IS NOT DISTINCT FROM %(run)s"
+        " RETURNING status, case_id",
+        {"max": max_attempts, "reason": reason[:500], "prefix": RETRY_PREFIX, "rid": request_id,
+         "statuses": list(statuses), "run": expect_run_id},
+    ).fetchone()
+    return (row[0], row[1]) if row else None
+
+
+def interrupted_candidates(conn: psycopg.Connection, *, min_age_s: int, no_run_age_s: int,
+                           cursor: tuple[str, str] | None, limit: int) -> list[dict]:
+    """Requests that may have been left behind by a run or a submitter that died:
+    * submitted/running with a run id, not touched for min_age_s (is the run still alive?);
+    * submitted without a run id for no_run_age_s (the API died between marking and submitting);
+    * queued for a new attempt (requeue_or_fail: RETRY_PREFIX, or a run id);
+    * queued without a run id for no_run_age_s and behind the sensor's cursor (put back by the
+      API after the sensor had passed them: the sensor's pending scan will never see them).
+    [{request_id, case_id, status, run_id, attempts}] oldest first."""
+    params: dict = {"age": min_age_s, "no_run_age": no_run_age_s, "limit": limit, "prefix": RETRY_PREFIX}
+    behind = "false"
+    if cursor:
+        behind = "(requested_at, request_id::text) <= (%(ts)s::timestamptz, %(rid)s)"
+        params.update(ts=cursor[0], rid=cursor[1])
+    rows = conn.execute(
+        "SELECT request_id::text, case_id, status, dagster_run_id, attempts FROM public.extraction_requests"
+        " WHERE (status IN ('submitted', 'running') AND dagster_run_id IS NOT NULL"
+        "        AND updated_at < now() - make_interval(secs => %(age)s))"
+        "    OR (status = 'submitted' AND dagster_run_id IS NULL"
+        "        AND updated_at < now() - make_interval(secs => %(no_run_age)s))"
+        "    OR (status = 'queued' AND (dagster_run_id IS NOT NULL OR starts_with(coalesce(error, ''), %(prefix)s)))"
+        "    OR (status = 'queued' AND dagster_run_id IS NULL"
+        "        AND updated_at < now() - make_interval(secs => %(no_run_age)s) AND " + behind + ")"
+        " ORDER BY updated_at LIMIT %(limit)s",
+        params,
+    ).fetchall()
+    return [{"request_id": r[0], "case_id": r[1], "status": r[2], "run_id": r[3], "attempts": r[4]}
+            for r in rows]
 
 
 def requests_for_run(conn: psycopg.Connection, run_id: str) -> list[tuple[str, str, str, str | None]]:
@@ -138,16 +219,18 @@ def requests_for_run(conn: psycopg.Connection, run_id: str) -> list[tuple[str, s
 def pending_requests(
     conn: psycopg.Connection, *, min_age_s: int, after: tuple[str, str] | None, limit: int
 ) -> list[tuple[str, str, str]]:
-    """Queued requests older than min_age_s, after the cursor (requested_at iso, request_id).
+    """Queued requests never run yet, older than min_age_s, after the cursor (requested_at iso, request_id).
     Returns [(requested_at iso, request_id, case_id)] oldest first."""
-    params: dict = {"age": min_age_s, "limit": limit}
+    params: dict = {"age": min_age_s, "limit": limit, "prefix": RETRY_PREFIX}
     where = ""
     if after:
         where = " AND (requested_at, request_id::text) > (%(ts)s::timestamptz, %(rid)s)"
         params.update(ts=after[0], rid=after[1])
     rows = conn.execute(
         "SELECT requested_at, request_id::text, case_id FROM public.extraction_requests"
-        " WHERE status = 'queued' AND requested_at < now() - make_interval(secs => %(age)s)"
+        " WHERE status = 'queued' AND dagster_run_id IS NULL"
+        " AND NOT starts_with(coalesce(error, ''), %(prefix)s)"  # a retry: the reconciliation's
+        " AND requested_at < now() - make_interval(secs => %(age)s)"
         + where
         + " ORDER BY requested_at, request_id::text LIMIT %(limit)s",
         params,

@@ -44,6 +44,9 @@ class PipelineSettings:
     sensor_min_age_s: int  # a queued request this old is the sensor's (younger: the API/CLI submit it)
     sensor_max_runs_per_tick: int
     sensor_new_cases: bool
+    # Reconciliation (case sensor): requests left behind by a run or a submitter that died
+    reconcile_after_s: int  # a `submitted` request with no run id this old was never submitted
+    max_request_attempts: int  # submissions + claims + requeues before an interrupted request fails
     # Schedules
     health_check_cron: str
     refresh_cron: str
@@ -67,6 +70,8 @@ def get_pipeline_settings() -> PipelineSettings:
         sensor_min_age_s=_int("MEDALLION_SENSOR_MIN_AGE_SECONDS", 10),
         sensor_max_runs_per_tick=_int("MEDALLION_SENSOR_MAX_RUNS_PER_TICK", 20),
         sensor_new_cases=_str("MEDALLION_SENSOR_NEW_CASES", "true").lower() in ("1", "true", "yes"),
+        reconcile_after_s=_int("MEDALLION_RECONCILE_AFTER_SECONDS", 180),
+        max_request_attempts=_int("MEDALLION_MAX_REQUEST_ATTEMPTS", 6),
         health_check_cron=_str("MEDALLION_HEALTH_CHECK_CRON", "0 6 * * *"),
         refresh_cron=_str("MEDALLION_REFRESH_CRON", "0 2 * * *"),
         refresh_active_days=_int("MEDALLION_REFRESH_ACTIVE_DAYS", 90),

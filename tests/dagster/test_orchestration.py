@@ -61,7 +61,11 @@ def run_sensor(instance, resources, cursor=None):
 
 
 def test_case_sensor_batches_queued_requests_once_and_advances_the_cursor(resources, conn):
-    conn.execute("UPDATE public.extraction_requests SET status = 'cancelled' WHERE status = 'queued'")
+    # Requests other tests left active would be reconciled (new attempts) by the same tick.
+    conn.execute(
+        "UPDATE public.extraction_requests SET status = 'cancelled'"
+        " WHERE status IN ('queued', 'submitted', 'running')"
+    )
     cases = ["7300001", "7300002", "7300003", "7300004"]
     reset_case(conn, *cases)
     ids = [create_or_reuse_request(conn, c, origin="api")[0] for c in cases]
