@@ -21,10 +21,12 @@
 
 -- Tax years: everything md_year reads, plus a 6-digit period "202312".
 CREATE OR REPLACE FUNCTION public.md_tax_year(v jsonb)
-RETURNS integer LANGUAGE sql IMMUTABLE PARALLEL SAFE AS $$
-    SELECT coalesce(public.md_year(v),
+RETURNS integer LANGUAGE plpgsql IMMUTABLE PARALLEL SAFE AS $$
+BEGIN
+    RETURN coalesce(public.md_year(v),
                     CASE WHEN public.md_text(v) ~ '^(19|20)\d{2}(0[1-9]|1[0-2])$'
                          THEN left(public.md_text(v), 4)::int END);
+END
 $$;
 
 -- Money as numeric(15,2); values that do not fit become NULL instead of aborting the load.
