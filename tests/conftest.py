@@ -5,6 +5,18 @@ from __future__ import annotations
 
 import os
 import uuid
+
+# The pipeline's settings are read once, when dagster_pipeline is first imported, and test
+# packages other than tests/dagster import it too (the API's trigger does). So the test
+# timings go into the environment here, before any test module loads: fast retries, one
+# quick step retry, small batches, no sensor grace period.
+os.environ.setdefault("MEDALLION_BACKOFF_BASE_SECONDS", "0.05")
+os.environ.setdefault("MEDALLION_TIPARSER_MAX_RETRIES", "3")
+os.environ.setdefault("MEDALLION_CASEHELPER_MAX_RETRIES", "3")
+os.environ.setdefault("MEDALLION_STEP_MAX_RETRIES", "1")
+os.environ.setdefault("MEDALLION_STEP_RETRY_DELAY_SECONDS", "0.1")
+os.environ.setdefault("MEDALLION_SENSOR_MIN_AGE_SECONDS", "0")
+os.environ.setdefault("MEDALLION_BATCH_SIZE", "3")
 from collections.abc import Callable, Iterator
 from pathlib import Path
 

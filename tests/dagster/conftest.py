@@ -1,27 +1,16 @@
 """Fixtures for the pipeline tests: real Postgres (tests/conftest.py), real sandbox HTTP
 services (tests/sandbox_fixtures.py), real resources with small timeouts and backoff."""
 
-import os
+from collections.abc import Iterator
 
-# Before dagster_pipeline is imported: fast retries, one quick step retry, no cron surprises.
-os.environ.setdefault("MEDALLION_BACKOFF_BASE_SECONDS", "0.05")
-os.environ.setdefault("MEDALLION_TIPARSER_MAX_RETRIES", "3")
-os.environ.setdefault("MEDALLION_CASEHELPER_MAX_RETRIES", "3")
-os.environ.setdefault("MEDALLION_STEP_MAX_RETRIES", "1")
-os.environ.setdefault("MEDALLION_STEP_RETRY_DELAY_SECONDS", "0.1")
-os.environ.setdefault("MEDALLION_SENSOR_MIN_AGE_SECONDS", "0")
-os.environ.setdefault("MEDALLION_BATCH_SIZE", "3")
+import dagster as dg
+import psycopg
+import pytest
 
-from collections.abc import Iterator  # noqa: E402
-
-import dagster as dg  # noqa: E402
-import psycopg  # noqa: E402
-import pytest  # noqa: E402
-
-from dagster_pipeline.assets.bronze_assets import bronze_case_extraction, case_batch_run_config  # noqa: E402
-from dagster_pipeline.resources.casehelper_resource import CaseHelperResource  # noqa: E402
-from dagster_pipeline.resources.supabase_resource import SupabaseResource  # noqa: E402
-from dagster_pipeline.resources.tiparser_resource import TiParserResource  # noqa: E402
+from dagster_pipeline.assets.bronze_assets import bronze_case_extraction, case_batch_run_config
+from dagster_pipeline.resources.casehelper_resource import CaseHelperResource
+from dagster_pipeline.resources.supabase_resource import SupabaseResource
+from dagster_pipeline.resources.tiparser_resource import TiParserResource
 
 
 def make_resources(sandbox, database_url: str, tmp_path=None, read_timeout: float = 1.5) -> dict:
