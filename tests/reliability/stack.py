@@ -35,20 +35,51 @@ PIPELINE_ENV = {
     "MEDALLION_TIPARSER_MAX_RETRIES": "3",
     "MEDALLION_CASEHELPER_MAX_RETRIES": "3",
     "MEDALLION_SENSOR_NEW_CASES": "false",
+    # A `submitted` request without a run id this old: the submitter died (production: 180 s).
+    "MEDALLION_RECONCILE_AFTER_SECONDS": "20",
+}
+# Instance yaml = dagster.production.yaml with shorter monitoring periods (test speed).
+INSTANCE_OVERRIDES = {
+    "poll_interval_seconds: 30": "poll_interval_seconds: 3",
+    "start_timeout_seconds: 180": "start_timeout_seconds: 60",
 }
 
 
-def _group_kill(proc: subprocess.Popen | None, sig: int, wait: float = 20) -> None:
-    if proc is None or proc.poll() is not None:
-        return
-    with contextlib.suppress(ProcessLookupError):
-        os.killpg(proc.pid, sig)  # the group this module created for this child
+def _group_alive(pgid: int) -> bool:
     try:
-        proc.wait(timeout=wait)
-    except subprocess.TimeoutExpired:
+        os.killpg(pgid, 0)
+        return True
+    except ProcessLookupError:
+        return False
+    except PermissionError:
+        return True
+
+
+def _group_kill(proc: subprocess.Popen | None, sig: int, wait: float = 20) -> None:
+    """Signal the process group this module created for `proc` (its leader's pid), then make sure
+    every member is gone: `dagster dev`'s code servers outlive their parent for their heartbeat
+    timeout (45 s) otherwise."""
+    if proc is None:
+        return
+    pgid = proc.pid
+    if proc.poll() is None:
         with contextlib.suppress(ProcessLookupError):
-            os.killpg(proc.pid, signal.SIGKILL)
-        proc.wait()
+            os.killpg(pgid, sig)
+        try:
+            proc.wait(timeout=wait)
+        except subprocess.TimeoutExpired:
+            with contextlib.suppress(ProcessLookupError):
+                os.killpg(pgid, signal.SIGKILL)
+            proc.wait()
+    deadline = time.monotonic() + 5
+    while _group_alive(pgid) and time.monotonic() < deadline:
+        time.sleep(0.2)
+    if _group_alive(pgid):
+        with contextlib.suppress(ProcessLookupError):
+            os.killpg(pgid, signal.SIGKILL)
+        deadline = time.monotonic() + 10
+        while _group_alive(pgid) and time.monotonic() < deadline:
+            time.sleep(0.1)
 
 
 def _wait_http(url: str, proc: subprocess.Popen, log: Path, timeout: float) -> None:
@@ -86,7 +117,10 @@ class Stack:
         self.dagster_db_url = embedded.ensure_database(embedded.start(self.root / "pg-dagster"), "dagster")
         self.home = self.root / "dagster_home"
         self.home.mkdir(exist_ok=True)
-        yaml = PRODUCTION_INSTANCE_YAML.read_text().replace("poll_interval_seconds: 30", "poll_interval_seconds: 5")
+        yaml = PRODUCTION_INSTANCE_YAML.read_text()
+        for old, new in INSTANCE_OVERRIDES.items():
+            assert old in yaml, f"dagster.production.yaml no longer has {old!r}"
+            yaml = yaml.replace(old, new)
         (self.home / "dagster.yaml").write_text(yaml)
 
     # ------------------------------------------------------------------ environment
@@ -171,8 +205,38 @@ class Stack:
         get_server(self.app_pg_dir, cleanup_mode=None).ensure_postgres_running()
 
     def close(self) -> None:
-        self.stop_api()
-        self.stop_dagster()
+        """Everything this stack started, whatever state it is in: API, Dagster (its whole process
+        group: webserver, daemon, code server, run workers), then both Postgres servers."""
+        errors = []
+        for step in (self.stop_api, self.stop_dagster, self._stop_postgres):
+            try:
+                step()
+            except Exception as exc:  # noqa: BLE001 - keep stopping the rest
+                errors.append(f"{step.__name__}: {exc!r}")
+        if errors:
+            raise RuntimeError("stack teardown: " + "; ".join(errors))
+
+    def _stop_postgres(self) -> None:
+        """Fast shutdown (SIGINT) of the two postmasters in this stack's directories, by the pid in
+        their own postmaster.pid; SIGKILL if one is still there after 20 s."""
+        for pgdata in (self.app_pg_dir, self.root / "pg-dagster"):
+            pidfile = pgdata / "postmaster.pid"
+            try:
+                pid = int(pidfile.read_text().split()[0])
+            except (OSError, ValueError, IndexError):
+                continue
+            with contextlib.suppress(ProcessLookupError):
+                os.kill(pid, signal.SIGINT)
+            deadline = time.monotonic() + 20
+            while time.monotonic() < deadline:
+                try:
+                    os.kill(pid, 0)
+                except ProcessLookupError:
+                    break
+                time.sleep(0.2)
+            else:
+                with contextlib.suppress(ProcessLookupError):
+                    os.kill(pid, signal.SIGKILL)
 
     # ------------------------------------------------------------------ queries
     def db(self) -> psycopg.Connection:

@@ -3,7 +3,8 @@ Postgres, sandboxes, `dagster dev` on the production instance yaml, the API unde
 
     pytest -m reliability tests/reliability
 
-RELIABILITY_REQUESTS (default 50; the issue's 200 takes ~11 min alone on 2 cores) sets the size of the load in scenario (a).
+RELIABILITY_REQUESTS (default 30, what CI runs; the issue's 200 takes ~11 min alone on 2 cores) sets
+the size of the load in scenario (a).
 Scenarios run in file order on one stack; each uses case ids of its own."""
 
 from __future__ import annotations
@@ -29,7 +30,7 @@ from tests.reliability.helpers import (
 
 pytestmark = [pytest.mark.reliability, pytest.mark.timeout(900)]
 
-N_REQUESTS = int(os.environ.get("RELIABILITY_REQUESTS", "50"))
+N_REQUESTS = int(os.environ.get("RELIABILITY_REQUESTS", "30"))
 # Sandbox fault cases (sandbox/README.md) and the outcome each must reach.
 FAULTS = {
     "4000403": ("failed", "TiParser API key invalid or expired"),
@@ -137,13 +138,15 @@ def test_d_api_restart_with_requests_pending(stack):
 
 
 def test_b_dagster_killed_mid_run_then_restarted(stack):
-    """SIGKILL to the whole Dagster process group while runs are in flight, then a restart.
-    Interrupted requests must not stay `running` forever: run monitoring fails the dead runs and
-    the failure sensor fails their requests with a reason (or the sensor submits what was still
-    queued); a new trigger then completes each case; no row is duplicated."""
+    """SIGKILL to the whole Dagster process group (webserver, daemon, code server, run workers)
+    while runs are in flight, then a restart. Nothing is edited by hand and nothing re-triggered:
+    run monitoring fails the runs whose worker died (LocalRunLauncher's health check) or that
+    never started (start timeout); the run-failure sensor and the case sensor's reconciliation
+    give their requests a new attempt; every case ends complete, with no duplicate rows."""
     cases = [str(73_000_000 + i) for i in range(12)]
     by_case = _accepted(trigger_many(stack, cases))
     deadline = time.monotonic() + 90
+    running = []
     while time.monotonic() < deadline:
         running = [s for s in requests_state(stack, list(by_case.values())).values() if s["status"] == "running"]
         if running:
@@ -151,17 +154,20 @@ def test_b_dagster_killed_mid_run_then_restarted(stack):
         time.sleep(0.2)
     assert running, "no run was in flight to interrupt"
     stack.kill_dagster()
-    interrupted = {s["case_id"] for s in requests_state(stack, list(by_case.values())).values()
-                   if s["status"] not in ("complete", "partial", "failed")}
-    print(f"\n(b) killed Dagster with {len(interrupted)} request(s) unfinished")
+    killed_at = time.monotonic()
+    before = requests_state(stack, list(by_case.values()))
+    interrupted = {rid for rid, s in before.items() if s["status"] not in ("complete", "partial", "failed")}
+    print(f"\n(b) killed Dagster with {len(interrupted)} request(s) unfinished "
+          f"({sum(s['status'] == 'running' for s in before.values())} running)")
     stack.start_dagster()
-    # Every request of the batch reaches a final state by itself (no manual database edit).
-    state = wait_terminal(stack, list(by_case.values()), timeout=240)
-    reasons = [s for s in state.values() if s["status"] != "complete" and not plain_reason(s["error"])]
-    assert reasons == [], reasons
-    retriggered = _wait_all_complete(stack, cases, timeout=180)
-    print(f"(b) outcomes before re-trigger: {dict(Counter(s['status'] for s in state.values()))}; "
-          f"re-triggered {sum(retriggered.values())}")
+    state = wait_terminal(stack, list(by_case.values()), timeout=float(os.environ.get("RELIABILITY_B_WAIT_S", "150")))
+    print(f"(b) all {len(state)} requests final {time.monotonic() - killed_at:.0f}s after the kill: "
+          f"{dict(Counter(s['status'] for s in state.values()))}; attempts of the interrupted: "
+          f"{sorted(state[r]['attempts'] for r in interrupted)}")
+    not_complete = {by: s for by, s in state.items() if s["status"] != "complete"}
+    assert not_complete == {}, f"interrupted requests did not complete by themselves: {not_complete}"
+    # Each retry ran under its own run; a request never has two runs alive at once (checked by
+    # the claim), and every case's bronze/silver/gold is as a clean re-derivation makes it.
     assert duplicated_rows(stack, cases) == []
 
 
@@ -176,22 +182,23 @@ def test_c_postgres_down_for_10s_under_load(stack):
     counter = iter(range(10_000))
 
     def client_loop():
-        with httpx.Client(base_url=stack.api_url, headers=headers, timeout=10) as c:
+        with httpx.Client(base_url=stack.api_url, headers=headers, timeout=15) as c:
             while not stop["flag"]:
                 case_id = str(74_000_000 + next(counter))
-                t0 = time.monotonic()
-                try:
-                    r = c.post(f"/api/dagster/cases/{case_id}/extract")
-                    code = r.status_code
-                    if code == 202:
-                        accepted[case_id] = r.json()["request_id"]
-                    c.get(f"/api/dagster/status/{case_id}")
-                except httpx.HTTPError as exc:
-                    code = -1
-                    seen.append((t0, type(exc).__name__, code))
-                    continue
-                seen.append((t0, "post", code))
-                assert time.monotonic() - t0 < 10
+                for kind in ("post", "get"):
+                    t0 = time.monotonic()
+                    try:
+                        if kind == "post":
+                            r = c.post(f"/api/dagster/cases/{case_id}/extract")
+                        else:
+                            r = c.get(f"/api/dagster/status/{case_id}")
+                        code = r.status_code
+                        if kind == "post" and code == 202:
+                            accepted[case_id] = r.json()["request_id"]
+                    except httpx.HTTPError as exc:
+                        code = -1
+                        kind = type(exc).__name__
+                    seen.append((t0, kind, code, time.monotonic() - t0))
                 time.sleep(0.3)
 
     with ThreadPoolExecutor(3) as pool:
@@ -208,10 +215,15 @@ def test_c_postgres_down_for_10s_under_load(stack):
             stop["flag"] = True  # the load stops whatever happened above (else the pool never joins)
         for f in futures:
             f.result()
-    during = Counter(code for t, _, code in seen if down_at + 0.5 < t < up_at - 0.5)
-    after = Counter(code for t, _, code in seen if t > up_at + 8)
-    print(f"\n(c) answers while Postgres was down: {dict(during)}; 8 s after it came back: {dict(after)}; "
-          f"accepted {len(accepted)}")
+    during = Counter(code for t, kind, code, _ in seen if kind == "post" and down_at + 0.5 < t < up_at - 0.5)
+    during_get = Counter(code for t, kind, code, _ in seen if kind == "get" and down_at + 0.5 < t < up_at - 0.5)
+    after = Counter(code for t, kind, code, _ in seen if kind == "post" and t > up_at + 8)
+    slowest = max(d for *_, d in seen)
+    print(f"\n(c) answers while Postgres was down: triggers {dict(during)}, status reads {dict(during_get)};"
+          f" 8 s after it came back: {dict(after)}; accepted {len(accepted)}; slowest answer {slowest:.1f}s")
+    # No hang: the pool waits at most 5 s for a connection (then 503), plus the connect timeout.
+    assert slowest < 12, f"an answer took {slowest:.1f}s"
+    assert during_get and set(during_get) <= {503}, f"status reads while the database was down: {during_get}"
     assert during and set(during) <= {503}, f"while the database was down the API answered {dict(during)}"
     assert after and set(after) == {202}, f"the API did not recover by itself: {dict(after)}"
     assert httpx.get(f"{stack.api_url}/readyz", timeout=5).status_code == 200
