@@ -217,6 +217,25 @@ BEGIN
 END
 $$;
 
+-- The payload hash of a case's latest bronze row. Static SQL per table (plan cached) rather than
+-- one EXECUTE, which was re-planned for every inserted row.
+CREATE OR REPLACE FUNCTION public.bronze_latest_hash(p_table text, p_case_id text)
+RETURNS text LANGUAGE plpgsql STABLE AS $$
+BEGIN
+    CASE p_table
+        WHEN 'bronze_at_raw' THEN
+            RETURN (SELECT payload_hash FROM public.bronze_at_raw WHERE case_id = p_case_id ORDER BY ingest_seq DESC LIMIT 1);
+        WHEN 'bronze_wi_raw' THEN
+            RETURN (SELECT payload_hash FROM public.bronze_wi_raw WHERE case_id = p_case_id ORDER BY ingest_seq DESC LIMIT 1);
+        WHEN 'bronze_trt_raw' THEN
+            RETURN (SELECT payload_hash FROM public.bronze_trt_raw WHERE case_id = p_case_id ORDER BY ingest_seq DESC LIMIT 1);
+        WHEN 'bronze_interview_raw' THEN
+            RETURN (SELECT payload_hash FROM public.bronze_interview_raw WHERE case_id = p_case_id
+                    ORDER BY ingest_seq DESC LIMIT 1);
+    END CASE;
+END
+$$;
+
 -- BEFORE INSERT: make sure the case exists, hash the payload, and skip a payload identical
 -- to the case's latest one. The advisory lock serialises concurrent ingestion of a case
 -- until the transaction ends, so the second session sees the first one's rows.
@@ -232,9 +251,7 @@ BEGIN
     PERFORM pg_advisory_xact_lock(hashtext(TG_TABLE_NAME), hashtext(NEW.case_id));
     PERFORM public.ensure_case(NEW.case_id);
     NEW.payload_hash := encode(sha256(convert_to(NEW.raw_response::text, 'UTF8')), 'hex');
-    EXECUTE format('SELECT payload_hash FROM public.%I WHERE case_id = $1
-                    ORDER BY ingest_seq DESC LIMIT 1', TG_TABLE_NAME)
-        INTO latest_hash USING NEW.case_id;
+    latest_hash := public.bronze_latest_hash(TG_TABLE_NAME, NEW.case_id);
     IF latest_hash = NEW.payload_hash THEN
         RETURN NULL;  -- already have exactly this payload as the case's current state
     END IF;
