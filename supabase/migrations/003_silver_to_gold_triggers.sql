@@ -274,13 +274,6 @@ BEGIN
 END
 $$;
 
-CREATE OR REPLACE FUNCTION public.gold_sync(p_table text, p_keys text[], p_case_id text, p_rows jsonb)
-RETURNS void LANGUAGE plpgsql AS $$
-BEGIN
-    EXECUTE public.gold_sync_statement(p_table, p_keys, '$1', '$2') USING p_rows, p_case_id;
-END
-$$;
-
 -- The same statement compiled once per gold table as gold_sync_<table>(case_id, rows): static
 -- SQL, so its plan is cached instead of rebuilt from the catalog on every call (the generic
 -- EXECUTE cost ~0.7 ms a call, eight calls per case refresh). Generated after the tables exist;
