@@ -36,7 +36,8 @@ PIPELINE_ENV = {
     "MEDALLION_CASEHELPER_MAX_RETRIES": "3",
     "MEDALLION_SENSOR_NEW_CASES": "false",
     # A `submitted` request without a run id this old: the submitter died (production: 180 s).
-    "MEDALLION_RECONCILE_AFTER_SECONDS": "20",
+    # 20 s was too short under load: the API records run ids after submitting its whole batch.
+    "MEDALLION_RECONCILE_AFTER_SECONDS": "60",
 }
 # Instance yaml = dagster.production.yaml with shorter monitoring periods (test speed).
 INSTANCE_OVERRIDES = {

@@ -199,7 +199,7 @@ def test_c_postgres_down_for_10s_under_load(stack):
                         code = -1
                         kind = type(exc).__name__
                     seen.append((t0, kind, code, time.monotonic() - t0))
-                time.sleep(0.3)
+                time.sleep(1.0)  # ~3 triggers/s: the promise is about the outage, not throughput
 
     with ThreadPoolExecutor(3) as pool:
         futures = [pool.submit(client_loop) for _ in range(3)]
