@@ -82,11 +82,13 @@ def timeline(stack, run_id: str) -> dict[str, float]:
         for entry in instance.all_logs(run_id):
             if entry.dagster_event:
                 first.setdefault(entry.dagster_event.event_type_value, entry.timestamp)
-    get = first.get
+    def span(start: str, end: str) -> float | None:
+        return round(first[end] - first[start], 2) if start in first and end in first else None
+
     return {
-        "queued_s": round(get("PIPELINE_STARTING", 0) - get("PIPELINE_ENQUEUED", 0), 2),
-        "launch_s": round(get("PIPELINE_START", 0) - get("PIPELINE_STARTING", 0), 2),
-        "step_s": round(get("STEP_SUCCESS", 0) - get("STEP_START", 0), 2),
+        "queued_s": span("PIPELINE_ENQUEUED", "PIPELINE_STARTING"),
+        "launch_s": span("PIPELINE_STARTING", "PIPELINE_START"),
+        "execution_s": span("PIPELINE_START", "PIPELINE_SUCCESS"),
     }
 
 

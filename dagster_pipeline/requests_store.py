@@ -51,11 +51,13 @@ def create_or_reuse_request(conn: psycopg.Connection, case_id: str, *, origin: s
 
 
 def mark_submitted(conn: psycopg.Connection, request_id: str, run_id: str) -> None:
-    """queued -> submitted. A run that already claimed the request (running) is left alone."""
+    """queued -> submitted with its run id; also records the run id on a request the API already
+    marked submitted (it does so before calling Dagster). A run that already claimed the request
+    (running) is left alone."""
     conn.execute(
         "UPDATE public.extraction_requests SET status = 'submitted', dagster_run_id = %s,"
-        " submitted_at = now(), updated_at = now(), error = NULL"
-        " WHERE request_id = %s AND status = 'queued'",
+        " submitted_at = coalesce(submitted_at, now()), updated_at = now(), error = NULL"
+        " WHERE request_id = %s AND (status = 'queued' OR (status = 'submitted' AND dagster_run_id IS NULL))",
         (run_id, request_id),
     )
 

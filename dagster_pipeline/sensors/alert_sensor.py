@@ -1,6 +1,7 @@
 """Run-failure alerting: when an ingestion, PDF or health-check run fails, post a short message
 (case, source, the error in plain words, a link to the run) to ALERT_WEBHOOK_URL and record it
-in `pipeline_alerts`; requests the run still held become `failed`."""
+in `pipeline_alerts`; requests the run still held go back to the queue for another attempt
+(the case sensor gives up after MEDALLION_MAX_REQUEST_ATTEMPTS)."""
 
 import dagster as dg
 
