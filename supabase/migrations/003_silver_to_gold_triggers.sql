@@ -835,11 +835,3 @@ BEGIN
     RETURN NULL;
 END
 $$;
-
-DO $$
-BEGIN
-    IF to_regprocedure('public.apply_row_level_security()') IS NOT NULL THEN
-        PERFORM public.apply_row_level_security();
-    END IF;
-END
-$$;

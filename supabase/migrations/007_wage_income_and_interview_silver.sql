@@ -827,11 +827,3 @@ BEGIN
     END IF;
 END
 $$;
-
-DO $$
-BEGIN
-    IF to_regprocedure('public.apply_row_level_security()') IS NOT NULL THEN
-        PERFORM public.apply_row_level_security();
-    END IF;
-END
-$$;

@@ -719,14 +719,3 @@ BEGIN
     RETURN (SELECT filing_status FROM public.filing_status_synonyms WHERE synonym_key = public.md_synonym_key(p));
 END
 $$;
-
--- ---------------------------------------------------------------------------------------
--- Row-level security and grants as for every public table (020 defines the function; on a
--- fresh database it runs after this file and secures these tables itself).
-DO $$
-BEGIN
-    IF to_regprocedure('public.apply_row_level_security()') IS NOT NULL THEN
-        PERFORM public.apply_row_level_security();
-    END IF;
-END
-$$;

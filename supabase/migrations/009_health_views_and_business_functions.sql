@@ -252,11 +252,3 @@ RETURNS jsonb LANGUAGE sql STABLE AS $$
         'transformation_errors', (SELECT count(*) FROM public.transformation_errors WHERE case_id = p_case_id))
     FROM b, s, g, totals t;
 $$;
-
-DO $$
-BEGIN
-    IF to_regprocedure('public.apply_row_level_security()') IS NOT NULL THEN
-        PERFORM public.apply_row_level_security();
-    END IF;
-END
-$$;
