@@ -51,6 +51,7 @@ def build_resources() -> dict:
             read_timeout=settings.tiparser_read_timeout,
             max_retries=pipeline.tiparser_max_retries,
             backoff_base=pipeline.backoff_base_s,
+            max_connections=pipeline.tiparser_max_connections,
         ),
         "casehelper": CaseHelperResource(
             base_url=settings.casehelper_base_url,
@@ -63,6 +64,7 @@ def build_resources() -> dict:
             timeout=settings.casehelper_timeout,
             max_retries=pipeline.casehelper_max_retries,
             backoff_base=pipeline.backoff_base_s,
+            max_connections=pipeline.casehelper_max_connections,
         ),
     }
 

@@ -140,11 +140,13 @@ def write_local_instance_config(dagster_home: Path) -> Path:
 
 PRODUCTION_INSTANCE_YAML = Path(__file__).with_name("dagster.production.yaml")
 
-# Cross-run limits per upstream pool (ops tagged pool="..."). dagster.yaml only holds a default
-# for all pools; explicit limits live in the instance's storage and are set here.
+# Cross-run limit on the step that calls the upstreams (pool "tiparser_api": the four fetches of
+# a case share one step so they overlap, CaseHelper included). Within a run, each client caps
+# its calls in flight (MEDALLION_*_MAX_CONNECTIONS), so across runs an upstream sees at most
+# (this limit) x (its max connections). dagster.yaml only holds a default for all pools;
+# explicit limits live in the instance's storage and are set here.
 POOL_LIMITS = {
     "tiparser_api": int(os.environ.get("MEDALLION_POOL_TIPARSER_API", "3")),
-    "casehelper_api": int(os.environ.get("MEDALLION_POOL_CASEHELPER_API", "3")),
 }
 
 

@@ -33,6 +33,10 @@ class PipelineSettings:
     tiparser_max_retries: int
     casehelper_max_retries: int
     backoff_base_s: float
+    # Per-upstream limit of calls in flight per run process. A run holds one `tiparser_api` pool
+    # slot, so across runs: at most (pool limit) x these.
+    tiparser_max_connections: int
+    casehelper_max_connections: int
     # Step-level RetryPolicy (on top of the client retries): for an upstream that stays down.
     step_max_retries: int
     step_retry_delay_s: float
@@ -62,6 +66,8 @@ def get_pipeline_settings() -> PipelineSettings:
         tiparser_max_retries=_int("MEDALLION_TIPARSER_MAX_RETRIES", 4),
         casehelper_max_retries=_int("MEDALLION_CASEHELPER_MAX_RETRIES", 4),
         backoff_base_s=_float("MEDALLION_BACKOFF_BASE_SECONDS", 0.5),
+        tiparser_max_connections=_int("MEDALLION_TIPARSER_MAX_CONNECTIONS", 16),
+        casehelper_max_connections=_int("MEDALLION_CASEHELPER_MAX_CONNECTIONS", 8),
         step_max_retries=_int("MEDALLION_STEP_MAX_RETRIES", 2),
         step_retry_delay_s=_float("MEDALLION_STEP_RETRY_DELAY_SECONDS", 30.0),
         max_concurrent_cases=_int("MEDALLION_MAX_CONCURRENT_CASES", 8),

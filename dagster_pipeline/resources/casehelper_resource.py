@@ -242,6 +242,8 @@ class CaseHelperResource(dg.ConfigurableResource):
     connect_timeout: float = 5.0
     max_retries: int = 4
     backoff_base: float = 0.5
+    # Calls in flight at once from this process (the HTTP pool size; further calls wait for a slot).
+    max_connections: int = 8
 
     _client: CaseHelperClient | None = PrivateAttr(default=None)
     _lock: threading.Lock = PrivateAttr(default_factory=threading.Lock)
@@ -259,6 +261,7 @@ class CaseHelperResource(dg.ConfigurableResource):
                     connect_timeout=self.connect_timeout,
                     max_retries=self.max_retries,
                     backoff_base=self.backoff_base,
+                    max_connections=self.max_connections,
                 )
             return self._client
 

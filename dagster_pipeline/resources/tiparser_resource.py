@@ -220,6 +220,8 @@ class TiParserResource(dg.ConfigurableResource):
     read_timeout: float = 120.0
     max_retries: int = 4
     backoff_base: float = 0.5
+    # Calls in flight at once from this process (the HTTP pool size; further calls wait for a slot).
+    max_connections: int = 16
 
     _client: TiParserClient | None = PrivateAttr(default=None)
     _lock: threading.Lock = PrivateAttr(default_factory=threading.Lock)
@@ -234,6 +236,7 @@ class TiParserResource(dg.ConfigurableResource):
                     self.read_timeout,
                     self.max_retries,
                     self.backoff_base,
+                    max_connections=self.max_connections,
                 )
             return self._client
 
