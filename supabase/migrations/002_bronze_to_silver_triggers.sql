@@ -252,9 +252,10 @@ GRANT SELECT, INSERT, UPDATE, DELETE ON public.tax_years, public.account_activit
 -- ---------------------------------------------------------------------------------------
 -- AT payload shape (upstream-apis.md 2.4). Unknown shapes RAISE with a clear message.
 
--- The record array: at_records | records | data (array, or one record object), a bare array,
--- or the whole body as one record (it has a year or a transaction array).
-CREATE OR REPLACE FUNCTION public.at_payload_records(p jsonb)
+-- A payload's records, for AT and TRT alike: the first of `array_keys` present (an array, or one
+-- record object), a bare array, or the whole body as one record when it has any of
+-- `record_keys`. Anything else raises a clear error naming `label` (the caller records it).
+CREATE OR REPLACE FUNCTION public.md_payload_records(p jsonb, label text, array_keys text[], record_keys text[])
 RETURNS TABLE (record_ord integer, rec jsonb) LANGUAGE plpgsql IMMUTABLE AS $$
 DECLARE
     arr jsonb;
@@ -264,33 +265,42 @@ BEGIN
     IF jsonb_typeof(p) = 'array' THEN
         arr := p;
     ELSIF jsonb_typeof(p) = 'object' THEN
-        SELECT k INTO found_key FROM unnest(ARRAY['at_records', 'records', 'data']) WITH ORDINALITY AS u(k, o)
+        SELECT k INTO found_key FROM unnest(array_keys) WITH ORDINALITY AS u(k, o)
         WHERE p ? k AND jsonb_typeof(p -> k) <> 'null' ORDER BY o LIMIT 1;
         IF found_key IS NOT NULL THEN
             arr := p -> found_key;
             IF jsonb_typeof(arr) = 'object' THEN
                 arr := jsonb_build_array(arr);
             ELSIF jsonb_typeof(arr) <> 'array' THEN
-                RAISE EXCEPTION 'AT payload: "%" must be an array of records (or one record object), got a %',
-                    found_key, jsonb_typeof(arr) USING ERRCODE = 'data_exception';
+                RAISE EXCEPTION '% payload: "%" must be an array of records (or one record object), got a %',
+                    label, found_key, jsonb_typeof(arr) USING ERRCODE = 'data_exception';
             END IF;
-        ELSIF p ?| ARRAY['tax_year', 'taxYear', 'year', 'period', 'transactions', 'activity', 'account_activity'] THEN
+        ELSIF p ?| record_keys THEN
             arr := jsonb_build_array(p);
         ELSE
-            RAISE EXCEPTION 'AT payload: no record array (at_records/records/data) and not a single record; top-level keys: %',
+            RAISE EXCEPTION '% payload: no record array (%) and not a single record; top-level keys: %',
+                label, array_to_string(array_keys, '/'),
                 coalesce((SELECT string_agg(k, ', ' ORDER BY k) FROM jsonb_object_keys(p) AS k), '(none)')
                 USING ERRCODE = 'data_exception';
         END IF;
     ELSE
-        RAISE EXCEPTION 'AT payload must be a JSON object or array, got a %', jsonb_typeof(p)
+        RAISE EXCEPTION '% payload must be a JSON object or array, got a %', label, jsonb_typeof(p)
             USING ERRCODE = 'data_exception';
     END IF;
     SELECT jsonb_typeof(e) INTO bad_kind FROM jsonb_array_elements(arr) AS e WHERE jsonb_typeof(e) <> 'object' LIMIT 1;
     IF bad_kind IS NOT NULL THEN
-        RAISE EXCEPTION 'AT payload: every record must be an object, found a %', bad_kind USING ERRCODE = 'data_exception';
+        RAISE EXCEPTION '% payload: every record must be an object, found a %', label, bad_kind
+            USING ERRCODE = 'data_exception';
     END IF;
     RETURN QUERY SELECT x.o::integer, x.e FROM jsonb_array_elements(arr) WITH ORDINALITY AS x(e, o);
 END
+$$;
+
+-- AT records: at_records | records | data, or the body itself when it has a year or transactions.
+CREATE OR REPLACE FUNCTION public.at_payload_records(p jsonb)
+RETURNS TABLE (record_ord integer, rec jsonb) LANGUAGE sql IMMUTABLE AS $$
+    SELECT * FROM public.md_payload_records(p, 'AT', ARRAY['at_records', 'records', 'data'],
+        ARRAY['tax_year', 'taxYear', 'year', 'period', 'transactions', 'activity', 'account_activity']);
 $$;
 
 -- A record's transaction array: transactions | activity | account_activity | data (array only).
@@ -1003,42 +1013,12 @@ $$;
 -- ---------------------------------------------------------------------------------------
 -- TRT loader (upstream-apis.md 2.7, both mapping generations).
 
+-- TRT records: records | trt_records | data | documents, or the body itself when it looks like
+-- one record.
 CREATE OR REPLACE FUNCTION public.trt_payload_records(p jsonb)
-RETURNS TABLE (record_ord integer, rec jsonb) LANGUAGE plpgsql IMMUTABLE AS $$
-DECLARE
-    arr jsonb;
-    found_key text;
-    bad_kind text;
-BEGIN
-    IF jsonb_typeof(p) = 'array' THEN
-        arr := p;
-    ELSIF jsonb_typeof(p) = 'object' THEN
-        SELECT k INTO found_key FROM unnest(ARRAY['records', 'trt_records', 'data', 'documents']) WITH ORDINALITY AS u(k, o)
-        WHERE p ? k AND jsonb_typeof(p -> k) <> 'null' ORDER BY o LIMIT 1;
-        IF found_key IS NOT NULL THEN
-            arr := p -> found_key;
-            IF jsonb_typeof(arr) = 'object' THEN
-                arr := jsonb_build_array(arr);
-            ELSIF jsonb_typeof(arr) <> 'array' THEN
-                RAISE EXCEPTION 'TRT payload: "%" must be an array of records, got a %', found_key, jsonb_typeof(arr)
-                    USING ERRCODE = 'data_exception';
-            END IF;
-        ELSIF p ?| ARRAY['form_number', 'formNumber', 'Form Number', 'form', 'tax_period_ending', 'taxPeriodEnding'] THEN
-            arr := jsonb_build_array(p);
-        ELSE
-            RAISE EXCEPTION 'TRT payload: no record array (records/trt_records/data/documents); top-level keys: %',
-                coalesce((SELECT string_agg(k, ', ' ORDER BY k) FROM jsonb_object_keys(p) AS k), '(none)')
-                USING ERRCODE = 'data_exception';
-        END IF;
-    ELSE
-        RAISE EXCEPTION 'TRT payload must be a JSON object or array, got a %', jsonb_typeof(p) USING ERRCODE = 'data_exception';
-    END IF;
-    SELECT jsonb_typeof(e) INTO bad_kind FROM jsonb_array_elements(arr) AS e WHERE jsonb_typeof(e) <> 'object' LIMIT 1;
-    IF bad_kind IS NOT NULL THEN
-        RAISE EXCEPTION 'TRT payload: every record must be an object, found a %', bad_kind USING ERRCODE = 'data_exception';
-    END IF;
-    RETURN QUERY SELECT x.o::integer, x.e FROM jsonb_array_elements(arr) WITH ORDINALITY AS x(e, o);
-END
+RETURNS TABLE (record_ord integer, rec jsonb) LANGUAGE sql IMMUTABLE AS $$
+    SELECT * FROM public.md_payload_records(p, 'TRT', ARRAY['records', 'trt_records', 'data', 'documents'],
+        ARRAY['form_number', 'formNumber', 'Form Number', 'form', 'tax_period_ending', 'taxPeriodEnding']);
 $$;
 
 CREATE OR REPLACE FUNCTION public.trt_parsed_records(p jsonb)
