@@ -14,13 +14,14 @@ import uuid
 from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import asdict, dataclass
+from pathlib import Path
 
 import psycopg
 from psycopg import sql
 
 from backend.app.config import VAR_DIR
 from backend.app.db import embedded
-from backend.app.db.migrate import apply_migrations
+from backend.app.db.migrate import MIGRATIONS_DIR, apply_migrations
 
 
 @dataclass
@@ -50,15 +51,16 @@ def server_url() -> str:
 
 
 @contextmanager
-def scratch_database() -> Iterator[str]:
-    """A fresh database with every migration applied; dropped afterwards."""
+def scratch_database(migrations: Path | None = None) -> Iterator[str]:
+    """A fresh database with every migration applied; dropped afterwards. `migrations`: another
+    directory of migration files (e.g. an older set, to compare old and new triggers)."""
     server = server_url()
     name = f"medallion_bench_{uuid.uuid4().hex[:8]}"
     with psycopg.connect(server, autocommit=True) as conn:
         conn.execute(sql.SQL("CREATE DATABASE {}").format(sql.Identifier(name)))
     url = embedded.with_database(server, name)
     try:
-        apply_migrations(url, log=lambda _m: None)
+        apply_migrations(url, migrations or MIGRATIONS_DIR, log=lambda _m: None)
         yield url
     finally:
         with psycopg.connect(server, autocommit=True) as conn:
