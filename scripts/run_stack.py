@@ -186,7 +186,8 @@ def main() -> int:
             say(f"Port(s) already in use: {', '.join(busy)}. Is another `make run` still up? Stop it first.")
             return 1
 
-        say("Starting Postgres " + ("(DATABASE_URL)" if settings.database_url else f"(embedded, {settings.embedded_pg_dir})") + " ...")
+        where = "DATABASE_URL" if settings.database_url else f"embedded, {settings.embedded_pg_dir}"
+        say(f"Starting Postgres ({where}) ...")
         database_url = resolve_database_url(settings)
         dagster_pg_url = os.environ.get("DAGSTER_POSTGRES_URL") or (
             database_url if settings.database_url

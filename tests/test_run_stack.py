@@ -14,7 +14,7 @@ import httpx
 import psutil
 import pytest
 
-from backend.app.config import PROJECT_ROOT, LOCAL_TIPARSER_API_KEY
+from backend.app.config import LOCAL_TIPARSER_API_KEY, PROJECT_ROOT
 
 PORTS = {"PORT": 18000, "DAGSTER_PORT": 13000, "SANDBOX_TIPARSER_PORT": 18101, "SANDBOX_CASEHELPER_PORT": 18102}
 

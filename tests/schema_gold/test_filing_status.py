@@ -12,18 +12,22 @@ SPELLINGS = [
     # transcript words, any case or punctuation
     ("Single", "single"), ("SINGLE", "single"), ("s", "single"), ("sgl", "single"), ("1", "single"),
     ("Married Filing Joint", "married_filing_jointly"), ("Married filing jointly", "married_filing_jointly"),
-    ("married_filing_jointly", "married_filing_jointly"), ("Married Filing Joint Return", "married_filing_jointly"),
+    ("married_filing_jointly", "married_filing_jointly"),
+    ("Married Filing Joint Return", "married_filing_jointly"),
     ("MFJ", "married_filing_jointly"), ("MJ", "married_filing_jointly"), ("Joint", "married_filing_jointly"),
     ("jointly", "married_filing_jointly"), ("2", "married_filing_jointly"),
-    ("Married Filing Separate", "married_filing_separately"), ("married-filing-separately", "married_filing_separately"),
+    ("Married Filing Separate", "married_filing_separately"),
+    ("married-filing-separately", "married_filing_separately"),
     ("Married Filing Separate Return", "married_filing_separately"), ("MFS", "married_filing_separately"),
     ("ms", "married_filing_separately"), ("separate", "married_filing_separately"), ("3", "married_filing_separately"),
     ("Head of Household", "head_of_household"), ("Head of the Household", "head_of_household"),
     ("HOH", "head_of_household"), ("HH", "head_of_household"), ("4", "head_of_household"),
-    ("Qualifying Widow(er)", "qualifying_surviving_spouse"), ("Qualifying Surviving Spouse", "qualifying_surviving_spouse"),
+    ("Qualifying Widow(er)", "qualifying_surviving_spouse"),
+    ("Qualifying Surviving Spouse", "qualifying_surviving_spouse"),
     ("Qualifying widow(er) with dependent child", "qualifying_surviving_spouse"),
-    ("QW", "qualifying_surviving_spouse"), ("QSS", "qualifying_surviving_spouse"), ("QW/ER", "qualifying_surviving_spouse"),
-    ("QSSW", "qualifying_surviving_spouse"), ("5", "qualifying_surviving_spouse"),
+    ("QW", "qualifying_surviving_spouse"), ("QSS", "qualifying_surviving_spouse"),
+    ("QW/ER", "qualifying_surviving_spouse"), ("QSSW", "qualifying_surviving_spouse"),
+    ("5", "qualifying_surviving_spouse"),
     # ambiguous or unknown: no guess
     ("Married", None), ("married", None), ("Widow", None), ("Unknown", None), ("", None), (None, None), ("6", None),
 ]
@@ -35,8 +39,10 @@ def test_both_names_give_the_same_status(db, raw, expected):
     assert got == (expected, expected)
 
 
-@pytest.mark.parametrize(("raw", "expected"), [("sgl", "single"), ("Married Filing Joint Return", "married_filing_jointly"),
-                                               ("Married", None)])
+AGREEING = [("sgl", "single"), ("Married Filing Joint Return", "married_filing_jointly"), ("Married", None)]
+
+
+@pytest.mark.parametrize(("raw", "expected"), AGREEING)
 def test_at_and_interview_loaders_agree(db, raw, expected):
     case = "730000001"
     ingest(db, "at", case, {"at_records": [{"tax_year": 2023, "filing_status": raw, "transactions": []}]})

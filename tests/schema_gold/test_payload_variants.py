@@ -19,7 +19,8 @@ UPSTREAM_SAMPLE = {  # upstream-apis.md 2.5, verbatim
                 "overall_totals": {"total_se_income": 0.0, "total_income": 57200.0}},
     "years_data": {"2022": [
         {"Form": "W-2", "UniqueID": "UNKNOWN", "Label": "E", "Income": 48200.0, "Withholding": 5100.0,
-         "Category": "Non-SE", "Fields": {"Wages, Tips, and Other Compensation": 48200.0, "Federal Withholding": 5100.0},
+         "Category": "Non-SE",
+         "Fields": {"Wages, Tips, and Other Compensation": 48200.0, "Federal Withholding": 5100.0},
          "PayerBlurb": "", "Owner": "TP", "SourceFile": "WI 22.pdf"},
         {"Form": "1099-NEC", "UniqueID": "UNKNOWN", "Label": "P", "Income": 9000.0, "Withholding": 0.0,
          "Category": "SE", "Fields": {"Non-Employee Compensation": 9000.0}, "PayerBlurb": "", "Owner": "TP",
@@ -94,7 +95,8 @@ def test_form_level_key_variants(db):
          "RecipientName": "JO DOE SPOUSE", "RecipientSSN": "XXX-XX-9999"},
         {"formCode": "W-2", "gross_income": 300, "federal": 30, "employer_name": "GAMMA", "ein": "33",
          "employee_name": "AL", "taxpayer_type": "spouse"},
-        {"FormCode": "W-2", "gross": 400, "FederalTaxWithheld": "$40.00", "Fields": {"PayerName": "DELTA", "PayerEIN": "44"},
+        {"FormCode": "W-2", "gross": 400, "FederalTaxWithheld": "$40.00",
+         "Fields": {"PayerName": "DELTA", "PayerEIN": "44"},
          "Recipient": {"Name": "AL", "TaxpayerType": "spouse"}},
         {"Code": "W-2", "Total": 500, "WithholdingAmount": 50, "Issuer": {"company": "EPS"}, "Owner": "S"},
         {"code": "W-2", "total": 600, "Issuer": {"name": "ZETA", "id": "66"}, "owner": "spouse"},
@@ -118,7 +120,8 @@ def test_form_level_key_variants(db):
 def test_numeric_strings_are_not_zero(db):
     """The original turned numeric strings into 0 (medallion-schema 8.6)."""
     ingest(db, "wi", CASE, {"years_data": {"2022": [
-        {"Form": "W-2", "Fields": {"Wages, Tips, and Other Compensation": "48,200.00", "Federal Withholding": "$5,100"}}]}})
+        {"Form": "W-2",
+         "Fields": {"Wages, Tips, and Other Compensation": "48,200.00", "Federal Withholding": "$5,100"}}]}})
     [d] = docs(db, CASE)
     assert (d["gross_amount"], d["federal_withholding"]) == (D("48200"), D("5100"))
 
@@ -163,7 +166,8 @@ VARIANT_A = {  # upstream-apis.md 3.3 skeleton (invented values)
         "clientHouseMembers": "3", "clientNextTaxReturn": "MFJ", "clientSpouseClaim": "yes",
         "clientLengthofresidency": "6 years", "clientOccupancyStatus": "rent"},
     "assets": {
-        "bankAccounts": {"accountsData": 2350, "accountsGrid": [{"type": "Checking", "fullName": "Local CU", "balance": 2350}]},
+        "bankAccounts": {"accountsData": 2350,
+                         "accountsGrid": [{"type": "Checking", "fullName": "Local CU", "balance": 2350}]},
         "cashOnHand": 150,
         "vehicles": {"vehicle1MarketValue": 14500, "vehicle1Loan": 9200,
                      "vehiclesGrid": [{"year": "2018", "make": "Ford", "model": "F-150", "currentValue": 14500,
@@ -218,7 +222,8 @@ def test_interview_variant_a_cells_and_gold(db):
     assert errors_since(db, since, CASE) == []
     assert _cells(db) == EXPECTED_A
     emp = db.execute("SELECT person_type, employer_name, pay_frequency, gross_annual_income, gross_monthly_income,"
-                     " net_monthly_income FROM employment_information WHERE case_id = %s ORDER BY 1", (CASE,)).fetchall()
+                     " net_monthly_income FROM employment_information WHERE case_id = %s ORDER BY 1",
+                     (CASE,)).fetchall()
     # no spouse data (empty employer, zero amounts) -> no spouse row; net monthly 48,100 / 12 = 4,008.33
     assert emp == [("taxpayer", "Harbor Freight Lines", "biweekly", D("62400"), D("5200"), D("4008.33"))]
     hh = db.execute("SELECT total_household_members, members_under_65, filing_status, state, county"
@@ -232,7 +237,8 @@ def test_interview_variant_a_cells_and_gold(db):
     assert acc == [("b18", "checking", D("2350")), ("b19", "other", D("150")), ("b22", "retirement", D("8000"))]
     inc = db.execute("SELECT source_key, person_type, income_type, frequency, normalized_monthly_amount"
                      " FROM income_sources WHERE case_id = %s ORDER BY 1", (CASE,)).fetchall()
-    assert inc == [("b33", "taxpayer", "wages", "monthly", D("5200")), ("b44", "joint", "child_support", "monthly", D("350"))]
+    assert inc == [("b33", "taxpayer", "wages", "monthly", D("5200")),
+                   ("b44", "joint", "child_support", "monthly", D("350"))]
     exp = dict(db.execute("SELECT source_key, irs_standard_amount FROM monthly_expenses WHERE case_id = %s",
                           (CASE,)).fetchall())
     # only positive amounts; ak2 (vehicle count) and ak5 (auto total) are never expenses
@@ -254,7 +260,8 @@ def test_interview_variant_b_flat_keys(db):
                    "vehicle1Value": 9000, "vehicle1Loan": 0},
         "income": {"clientWages": 3000.5, "childSupport": 200},
         "expenses": {"food": 600, "rent": 1000, "healthInsurance": "250", "autoPayment1": 300},
-        "irs_standards": {"food": 500, "housekeeping": 40, "apparel": 90, "personalCare": 45, "misc": 150, "total": 825},
+        "irs_standards": {"food": 500, "housekeeping": 40, "apparel": 90, "personalCare": 45, "misc": 150,
+                          "total": 825},
     }
     since = max_error_id(db)
     ingest(db, "interview", CASE, payload)
@@ -270,7 +277,8 @@ def test_interview_variant_c_cell_keyed_sections(db):
     payload = {"employment": {"b3": "Cell Employer", "B5": "50000", "b7": "Semi-Monthly", "al7": 4166.67},
                "expenses": {"b56": "500", "ak7": 250}, "Result": {"c56": 497}}
     ingest(db, "interview", CASE, payload)
-    row = db.execute("SELECT b3, b5, b7, al7, b56, ak7, c56 FROM logiqs_raw_data WHERE case_id = %s", (CASE,)).fetchone()
+    row = db.execute("SELECT b3, b5, b7, al7, b56, ak7, c56 FROM logiqs_raw_data WHERE case_id = %s",
+                     (CASE,)).fetchone()
     assert row == ("Cell Employer", D("50000"), "Semi-Monthly", D("4166.67"), D("500"), D("250"), D("497"))
     assert db.execute("SELECT pay_frequency, gross_monthly_income FROM employment_information WHERE case_id = %s",
                       (CASE,)).fetchone() == ("semimonthly", D("4166.67"))
@@ -283,7 +291,8 @@ def test_interview_variant_d_semantic_keys(db):
                "household": {"filingStatus": "Married Filing Jointly", "householdSize": 4, "zipCode": "77002",
                              "numberOfDependents": "2", "state": "TX"}}
     ingest(db, "interview", CASE, payload)
-    emp = db.execute("SELECT person_type, employer_name, employer_address, job_title, pay_frequency, gross_monthly_income"
+    emp = db.execute("SELECT person_type, employer_name, employer_address, job_title, pay_frequency,"
+                     " gross_monthly_income"
                      " FROM employment_information WHERE case_id = %s ORDER BY 1", (CASE,)).fetchall()
     # 72,000 / 12 = 6,000 (no monthly wage cell)
     assert emp == [("spouse", "Clinic", None, None, "weekly", None),

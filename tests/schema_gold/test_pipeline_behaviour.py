@@ -61,7 +61,8 @@ def test_changed_payload_replaces_the_case_rows(db):
     assert got == [(2022, "1099-NEC", D("12000")), (2022, "W-2", D("55000")), (2024, "W-2G", D("1500"))]
     years = db.execute("SELECT tax_year, wages FROM tax_projections WHERE case_id = %s ORDER BY 1", (CASE,)).fetchall()
     assert years == [(2022, D("55000")), (2024, D("0"))]
-    bronze_ids = {b for (b,) in db.execute("SELECT DISTINCT bronze_id FROM income_documents WHERE case_id = %s", (CASE,))}
+    bronze_ids = {b for (b,) in db.execute("SELECT DISTINCT bronze_id FROM income_documents WHERE case_id = %s",
+                                           (CASE,))}
     latest = db.execute("SELECT bronze_id FROM bronze_wi_raw WHERE case_id = %s ORDER BY inserted_at DESC LIMIT 1",
                         (CASE,)).fetchone()[0]
     assert bronze_ids == {latest}
@@ -137,7 +138,8 @@ def test_business_functions_on_a_known_interview(db):
     row = db.execute("SELECT total_monthly_income, national_standards, health_out_of_pocket, housing_utilities,"
                      " vehicle_ownership, vehicle_operating, public_transportation, other_necessary,"
                      " total_allowable_expenses, disposable_income, future_income_lump_sum, future_income_periodic,"
-                     " household_size, standards_source, notes FROM calculate_disposable_income(%s)", (CASE,)).fetchone()
+                     " household_size, standards_source, notes FROM calculate_disposable_income(%s)",
+                     (CASE,)).fetchone()
     assert row == (D("5550"), D("1355"), D("252"), D("1790"), D("410"), D("140"), D("0"), D("655"), D("4602"),
                    D("948"), D("11376"), D("22752"), 3, "interview", [])
 
