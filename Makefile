@@ -6,7 +6,7 @@ VENV   := .venv
 PY     := $(VENV)/bin/python
 STAMP  := $(VENV)/.installed
 
-.PHONY: install run test test-integration migrate reset-db rebuild token bench lint lock clean help
+.PHONY: install run test test-integration migrate reset-db rebuild token bench wrk lint lock clean help
 
 help:
 	@echo "make run       start Postgres, sandboxes, Dagster (:3000) and the API (:8000)"
@@ -43,7 +43,17 @@ token: $(STAMP)
 	@$(PY) -m backend.app.security
 
 bench: $(STAMP)
+	@command -v wrk >/dev/null 2>&1 || $(MAKE) --no-print-directory wrk
 	$(PY) -m bench.run_all
+
+# The API benchmarks drive the server with wrk (Debian package; root or sudo needed to install).
+wrk:
+	@echo "wrk is not installed; installing it with apt-get (Debian/Ubuntu) ..."
+	@SUDO=$$([ "$$(id -u)" = 0 ] || echo sudo); \
+	{ $$SUDO apt-get install -y wrk >/dev/null 2>&1 || { $$SUDO apt-get update >/dev/null 2>&1 && \
+	  $$SUDO apt-get install -y wrk >/dev/null 2>&1; }; } && command -v wrk >/dev/null || \
+	{ echo "Could not install wrk. Install it (Debian/Ubuntu: apt-get install -y wrk; macOS: brew install wrk)," \
+	  "then run make bench again." >&2; exit 1; }
 
 lint: $(STAMP)
 	$(VENV)/bin/ruff check .

@@ -1,24 +1,59 @@
 """Shared plumbing for the API benchmarks: a scratch database, one uvicorn worker serving the
-real app on it, a development token, and an asyncio load generator (httpx, N concurrent
-clients, fixed duration) reporting req/s and latency percentiles."""
+real app on it, a development token, and wrk as the load generator (N connections, fixed
+duration; latency percentiles from a Lua `done()` hook).
+
+wrk, not a Python client: an asyncio/httpx generator tops out near 130 req/s on two cores and
+measures itself rather than the server. wrk runs with WRK_THREADS threads (default 1, so that on
+a 2-core machine one core is left for the server and Postgres) and `--timeout 10s`.
+`make bench` installs it from Debian (`apt-get install -y wrk`) when it is missing.
+"""
 
 from __future__ import annotations
 
-import asyncio
 import contextlib
+import json
 import os
+import shutil
 import socket
 import subprocess
 import sys
+import tempfile
 import time
-from collections.abc import Callable, Iterator
+from collections.abc import Iterator
 from dataclasses import dataclass
 
 import httpx
 
 from backend.app.config import PROJECT_ROOT, Settings
 from backend.app.security import create_dev_token
-from bench.common import percentile
+
+WRK_THREADS = int(os.environ.get("WRK_THREADS", "1"))
+WRK_TIMEOUT = "10s"
+_MARKER = "WRK_RESULT "
+
+# Appended to every script: one JSON line with the figures we report (latencies in microseconds).
+_DONE_HOOK = r"""
+function done(summary, latency, requests)
+  local e = summary.errors
+  io.write(string.format(
+    'WRK_RESULT {"requests": %d, "duration_us": %d, "connect": %d, "read": %d, "write": %d, "status": %d,'
+    .. ' "timeout": %d, "p50_us": %d, "p90_us": %d, "p95_us": %d, "p99_us": %d, "max_us": %d, "mean_us": %.1f}\n',
+    summary.requests, summary.duration, e.connect, e.read, e.write, e.status, e.timeout,
+    latency:percentile(50), latency:percentile(90), latency:percentile(95), latency:percentile(99),
+    latency.max, latency.mean))
+end
+"""
+
+
+class WrkMissing(RuntimeError):
+    pass
+
+
+def wrk_binary() -> str:
+    path = shutil.which("wrk")
+    if path is None:
+        raise WrkMissing("wrk is not installed: `apt-get install -y wrk` (make bench does this on Debian/Ubuntu)")
+    return path
 
 
 def _free_port() -> int:
@@ -28,12 +63,12 @@ def _free_port() -> int:
 
 
 @contextlib.contextmanager
-def api_server(database_url: str) -> Iterator[str]:
+def api_server(database_url: str, *, log_level: str = "WARNING") -> Iterator[str]:
     """`uvicorn backend.app.main:app`, one worker, on the scratch database. Dagster points at a
     closed port: triggers are recorded and stay queued (what the API itself costs is measured).
     LOG_LEVEL=WARNING keeps 100k access lines out of backend/logs/app.log."""
-    port = _free_port()
-    env = {**os.environ, "DATABASE_URL": database_url, "DAGSTER_PORT": "1", "LOG_LEVEL": "WARNING",
+    port = int(os.environ.get("BENCH_API_PORT") or _free_port())
+    env = {**os.environ, "DATABASE_URL": database_url, "DAGSTER_PORT": "1", "LOG_LEVEL": log_level,
            "PYTHONPATH": str(PROJECT_ROOT)}
     proc = subprocess.Popen([sys.executable, "-m", "uvicorn", "backend.app.main:app", "--host", "127.0.0.1",
                              "--port", str(port), "--workers", "1", "--log-level", "warning", "--no-access-log"],
@@ -64,59 +99,90 @@ def token() -> str:
     return create_dev_token(Settings())
 
 
+def _lua_string(value: str) -> str:
+    return json.dumps(value)  # a JSON string literal is a valid Lua string literal for ASCII text
+
+
+def lua_script(*, method: str = "GET", path: str | None = None, body: str | None = None, auth: bool = True,
+               distinct_path: str | None = None, distinct_base: int = 0) -> str:
+    """A wrk script: method, headers (bearer token, JSON content type), a fixed body, and either
+    the URL's path or, with `distinct_path` (a format with one `%s`), a new path per request:
+    ids distinct_base + thread * 10^9 + n, so every request is for a case never seen before."""
+    lines = [f"wrk.method = {_lua_string(method)}"]
+    if auth:
+        lines.append(f"wrk.headers[\"Authorization\"] = {_lua_string('Bearer ' + token())}")
+    if body is not None:
+        lines.append('wrk.headers["Content-Type"] = "application/json"')
+        lines.append(f"wrk.body = {_lua_string(body)}")
+    if path is not None:
+        lines.append(f"wrk.path = {_lua_string(path)}")
+    if distinct_path is not None:
+        lines += [
+            "local next_tid = 0",
+            "function setup(thread) thread:set(\"tid\", next_tid); next_tid = next_tid + 1 end",
+            "local n = 0",
+            "function request()",
+            "  n = n + 1",
+            f"  local id = string.format(\"%.0f\", {distinct_base} + (tid or 0) * 1000000000 + n)",
+            f"  return wrk.format(nil, string.format({_lua_string(distinct_path)}, id))",
+            "end",
+        ]
+    return "\n".join(lines) + "\n" + _DONE_HOOK
+
+
 @dataclass
 class LoadResult:
     requests: int
     errors: int
     seconds: float
-    latencies_ms: list[float]
+    p50_ms: float
+    p90_ms: float
+    p95_ms: float
+    p99_ms: float
+    max_ms: float
+    mean_ms: float
+    connections: int
+    threads: int
 
     @property
     def rps(self) -> float:
         return self.requests / self.seconds if self.seconds else 0.0
 
-    def p(self, pct: float) -> float:
-        return percentile(self.latencies_ms, pct)
-
     def as_dict(self) -> dict:
         return {"requests": self.requests, "errors": self.errors, "seconds": round(self.seconds, 2),
-                "req_per_s": round(self.rps, 1), "p50_ms": round(self.p(50), 2), "p95_ms": round(self.p(95), 2),
-                "p99_ms": round(self.p(99), 2), "max_ms": round(max(self.latencies_ms, default=0), 2)}
+                "req_per_s": round(self.rps, 1), "p50_ms": round(self.p50_ms, 2), "p90_ms": round(self.p90_ms, 2),
+                "p95_ms": round(self.p95_ms, 2), "p99_ms": round(self.p99_ms, 2), "max_ms": round(self.max_ms, 2),
+                "mean_ms": round(self.mean_ms, 2), "connections": self.connections, "wrk_threads": self.threads}
 
 
-async def _load(base_url: str, make_request: Callable[[int], tuple[str, str, dict | None]], concurrency: int,
-                duration_s: float, headers: dict[str, str], ok: set[int], max_requests: int | None) -> LoadResult:
-    latencies: list[float] = []
-    errors = 0
-    counter = 0
-    limits = httpx.Limits(max_connections=concurrency, max_keepalive_connections=concurrency)
-    async with httpx.AsyncClient(base_url=base_url, headers=headers, limits=limits, timeout=30) as client:
-        stop_at = time.perf_counter() + duration_s
-
-        async def worker() -> None:
-            nonlocal errors, counter
-            while time.perf_counter() < stop_at and (max_requests is None or counter < max_requests):
-                n = counter
-                counter += 1
-                method, path, body = make_request(n)
-                started = time.perf_counter()
-                try:
-                    response = await client.request(method, path, json=body)
-                    if response.status_code not in ok:
-                        errors += 1
-                except httpx.HTTPError:
-                    errors += 1
-                latencies.append((time.perf_counter() - started) * 1000)
-
-        began = time.perf_counter()
-        await asyncio.gather(*(worker() for _ in range(concurrency)))
-        elapsed = time.perf_counter() - began
-    return LoadResult(len(latencies), errors, elapsed, latencies)
+def wrk(base_url: str, script: str, *, path: str = "/", connections: int = 50, duration_s: float = 10.0,
+        threads: int | None = None) -> LoadResult:
+    """Run wrk against base_url + path with the given Lua script; errors = socket errors plus
+    HTTP answers >= 400 (wrk's own count)."""
+    threads = threads or WRK_THREADS
+    with tempfile.NamedTemporaryFile("w", suffix=".lua", prefix="medallion_bench_", delete=False) as f:
+        f.write(script)
+        script_path = f.name
+    try:
+        out = subprocess.run([wrk_binary(), f"-t{threads}", f"-c{connections}", f"-d{max(1, round(duration_s))}s",
+                              "--timeout", WRK_TIMEOUT, "-s", script_path, base_url + path],
+                             capture_output=True, text=True, timeout=duration_s + 60)
+    finally:
+        os.unlink(script_path)
+    line = next((ln for ln in out.stdout.splitlines() if ln.startswith(_MARKER)), None)
+    if out.returncode != 0 or line is None:
+        raise RuntimeError(f"wrk failed (exit {out.returncode}): {(out.stderr or out.stdout)[-1000:]}")
+    r = json.loads(line[len(_MARKER):])
+    errors = r["connect"] + r["read"] + r["write"] + r["status"] + r["timeout"]
+    return LoadResult(requests=r["requests"], errors=errors, seconds=r["duration_us"] / 1e6,
+                      p50_ms=r["p50_us"] / 1000, p90_ms=r["p90_us"] / 1000, p95_ms=r["p95_us"] / 1000,
+                      p99_ms=r["p99_us"] / 1000, max_ms=r["max_us"] / 1000, mean_ms=r["mean_us"] / 1000,
+                      connections=connections, threads=threads)
 
 
-def load(base_url: str, make_request: Callable[[int], tuple[str, str, dict | None]], *, concurrency: int = 50,
-         duration_s: float = 10.0, ok: set[int] | None = None, max_requests: int | None = None,
-         auth: bool = True) -> LoadResult:
-    headers = {"Authorization": f"Bearer {token()}"} if auth else {}
-    return asyncio.run(_load(base_url, make_request, concurrency, duration_s, headers, ok or {200},
-                             max_requests))
+def load(base_url: str, path: str, *, method: str = "GET", body: str | None = None, auth: bool = True,
+         connections: int = 50, duration_s: float = 10.0, distinct_path: str | None = None,
+         distinct_base: int = 0) -> LoadResult:
+    script = lua_script(method=method, body=body, auth=auth, distinct_path=distinct_path,
+                        distinct_base=distinct_base)
+    return wrk(base_url, script, path=path, connections=connections, duration_s=duration_s)

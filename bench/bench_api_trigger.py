@@ -1,6 +1,9 @@
-"""Trigger latency: POST /api/dagster/cases/{case_id}/extract, 50 concurrent clients, each
-request a new case (so every one records a request row and enqueues it), one uvicorn worker.
-Baseline: GET /healthz under the same load. Target (issue 5): p99 <= 50 ms.
+"""Trigger latency: POST /api/dagster/cases/{case_id}/extract, 50 connections (wrk), one
+uvicorn worker. Two loads: every request for a case never seen before (each records a request
+row and is handed to the batching thread), and every request for one case that already has an
+active request (the dedup path answers with that request). Dagster points at a closed port, so
+the batching thread runs too (claims, fails to submit, puts the batch back to queued).
+Baseline: GET /healthz measured the same way, in the same run. Target (issue 5): p99 <= 50 ms.
 
     python -m bench.bench_api_trigger     # prints JSON
 """
@@ -10,37 +13,50 @@ from __future__ import annotations
 import json
 import sys
 
-from bench.api_common import api_server, load
+import httpx
+
+from bench.api_common import WRK_THREADS, api_server, load, token
 from bench.common import Figure, scratch_database
 
 BENCH = "api_trigger"
+REPEATED_CASE = "700000000001"
+NEW_CASE_PATH = "/api/dagster/cases/%s/extract"
 
 
-def measure(duration_s: float = 10.0, concurrency: int = 50) -> dict:
+def measure(duration_s: float = 10.0, connections: int = 50) -> dict:
     with scratch_database() as url, api_server(url) as base:
-        load(base, lambda n: ("POST", f"/api/dagster/cases/{900000000000 + n}/extract", None),
-             concurrency=concurrency, duration_s=2, ok={202})  # warm-up
-        trigger = load(base, lambda n: ("POST", f"/api/dagster/cases/{800000000000 + n}/extract", None),
-                       concurrency=concurrency, duration_s=duration_s, ok={202})
-        repeat = load(base, lambda n: ("POST", f"/api/dagster/cases/{800000000000 + n % 50}/extract", None),
-                      concurrency=concurrency, duration_s=duration_s / 2, ok={202})
-        healthz = load(base, lambda n: ("GET", "/healthz", None), concurrency=concurrency,
-                       duration_s=duration_s / 2, auth=False)
-    return {"benchmark": BENCH, "concurrency": concurrency, "workers": 1, "trigger_new_case": trigger.as_dict(),
-            "trigger_repeat_same_cases": repeat.as_dict(), "healthz_baseline": healthz.as_dict()}
+        load(base, "/", method="POST", connections=connections, duration_s=2,
+             distinct_path=NEW_CASE_PATH, distinct_base=900_000_000_000)  # warm-up
+        new = load(base, "/", method="POST", connections=connections, duration_s=duration_s,
+                   distinct_path=NEW_CASE_PATH, distinct_base=800_000_000_000)
+        first = httpx.post(f"{base}/api/dagster/cases/{REPEATED_CASE}/extract",
+                           headers={"Authorization": f"Bearer {token()}"}, timeout=10)
+        first.raise_for_status()
+        repeat = load(base, f"/api/dagster/cases/{REPEATED_CASE}/extract", method="POST",
+                      connections=connections, duration_s=duration_s)
+        healthz = load(base, "/healthz", auth=False, connections=connections, duration_s=duration_s)
+    return {"benchmark": BENCH, "connections": connections, "wrk_threads": WRK_THREADS, "workers": 1,
+            "trigger_new_case": new.as_dict(), "trigger_repeat_one_case": repeat.as_dict(),
+            "healthz_baseline": healthz.as_dict()}
 
 
 def run() -> list[Figure]:
     result = measure()
-    t, r, h = result["trigger_new_case"], result["trigger_repeat_same_cases"], result["healthz_baseline"]
-    note = f"{result['concurrency']} concurrent clients, 1 uvicorn worker, errors={t['errors']}"
+    t, r, h = result["trigger_new_case"], result["trigger_repeat_one_case"], result["healthz_baseline"]
+
+    def note(x: dict) -> str:
+        return (f"wrk -t{result['wrk_threads']} -c{result['connections']}, 1 uvicorn worker, errors={x['errors']}, "
+                f"{x['requests']} requests; p50 {x['p50_ms']} ms")
+
     return [
         Figure(BENCH, "trigger p99, new case (ms)", t["p99_ms"], "ms", "healthz p99", h["p99_ms"], "<= 50",
-               t["p99_ms"] <= 50, note),
+               t["p99_ms"] <= 50 and t["errors"] == 0, note(t)),
         Figure(BENCH, "trigger req/s, new case", t["req_per_s"], "req/s", "healthz req/s", h["req_per_s"], None,
-               None, note),
-        Figure(BENCH, "trigger p99, repeat (dedup) (ms)", r["p99_ms"], "ms", "healthz p99", h["p99_ms"], "<= 50",
-               r["p99_ms"] <= 50, note),
+               None, note(t)),
+        Figure(BENCH, "trigger p99, one repeated case (dedup) (ms)", r["p99_ms"], "ms", "healthz p99", h["p99_ms"],
+               "<= 50", r["p99_ms"] <= 50 and r["errors"] == 0, note(r)),
+        Figure(BENCH, "trigger req/s, one repeated case (dedup)", r["req_per_s"], "req/s", "healthz req/s",
+               h["req_per_s"], None, None, note(r)),
     ]
 
 
