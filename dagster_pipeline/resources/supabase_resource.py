@@ -61,12 +61,8 @@ class SupabasePdfStorage:
         return path
 
     def exists(self, path: str) -> bool:
-        folder, _, name = path.rpartition("/")
-        try:
-            listing = self._client.storage.from_(self.bucket).list(folder, {"search": name})
-        except Exception:  # noqa: BLE001 - treat an unreadable listing as "not there"
-            return False
-        return any(item.get("name") == name for item in listing or [])
+        # storage3 answers False only for "object not found"; a bad key or a missing bucket raises.
+        return self._client.storage.from_(self.bucket).exists(path)
 
 
 class SupabaseResource(dg.ConfigurableResource):
