@@ -1,23 +1,40 @@
-"""The connection pool (opened and closed by the app lifespan) and a small catalog cache.
+"""The connection pools (opened and closed by the app lifespan) and the tables the API reads.
 
-One driver style for the whole app: psycopg 3, synchronous, from a psycopg_pool pool. Routes
-that touch the database are plain `def` routes (FastAPI runs them in its threadpool), so no
-query ever blocks the event loop.
+Two pools on the same database:
+
+* an async pool (psycopg 3 `AsyncConnectionPool`, autocommit) for the hot paths — the status
+  poll and the trigger — which run on the event loop: one SQL statement per request, no
+  threadpool hop, no separate COMMIT round trip;
+* a sync pool for everything else (case reads, calculations, the legacy path, the background
+  submitter thread): those routes are plain `def` routes that FastAPI runs in its threadpool, so
+  no query ever blocks the event loop.
+
+The table names are fixed (they come from supabase/migrations); a table that is missing is a
+loud error (psycopg.errors.UndefinedTable -> 500, logged), never an empty result.
 """
 
 from __future__ import annotations
 
-import threading
-import time
 from typing import Any
 
 import psycopg
 from psycopg.rows import dict_row
-from psycopg_pool import ConnectionPool
+from psycopg_pool import AsyncConnectionPool, ConnectionPool
 
 POOL_MIN_SIZE = 2
 POOL_MAX_SIZE = 20
 POOL_TIMEOUT_S = 5.0  # waiting for a free connection longer than this answers 503
+# The async pool serves one event loop (one uvicorn worker): a few connections keep Postgres
+# busy on a small machine; more only queue inside Postgres instead of in the pool.
+ASYNC_POOL_MIN_SIZE = 4
+ASYNC_POOL_MAX_SIZE = 8
+
+# Silver and gold tables, all keyed by case_id (supabase/migrations 002, 003, 007).
+SILVER_TABLES = ("tax_years", "income_documents", "account_activity", "trt_records", "csed_assessments",
+                 "csed_tolling_events", "logiqs_raw_data")
+GOLD_TABLES = ("employment_information", "household_information", "financial_accounts", "income_sources",
+               "monthly_expenses", "vehicles", "real_property", "tax_projections")
+CASE_TABLES = frozenset(SILVER_TABLES + GOLD_TABLES)
 
 
 def create_pool(database_url: str, *, min_size: int = POOL_MIN_SIZE, max_size: int = POOL_MAX_SIZE) -> ConnectionPool:
@@ -36,49 +53,20 @@ def create_pool(database_url: str, *, min_size: int = POOL_MIN_SIZE, max_size: i
     )
 
 
-class Catalog:
-    """Which public tables/views exist and their columns, refreshed every `ttl_s` seconds.
-
-    The silver and gold schema grows by migration while the API runs; reads and counts adapt
-    instead of failing on a table that has not landed yet."""
-
-    def __init__(self, pool: ConnectionPool, ttl_s: float = 30.0) -> None:
-        self._pool = pool
-        self._ttl_s = ttl_s
-        self._loaded_at = 0.0
-        self._columns: dict[str, list[str]] = {}
-        self._lock = threading.Lock()
-
-    def _refresh(self) -> None:
-        with self._pool.connection() as conn:
-            rows = fetch_all(
-                conn,
-                "SELECT table_name, column_name FROM information_schema.columns"
-                " WHERE table_schema = 'public' ORDER BY table_name, ordinal_position",
-            )
-        columns: dict[str, list[str]] = {}
-        for row in rows:
-            columns.setdefault(row["table_name"], []).append(row["column_name"])
-        self._columns = columns
-        self._loaded_at = time.monotonic()
-
-    def invalidate(self) -> None:
-        self._loaded_at = 0.0
-
-    def columns(self, table: str) -> list[str]:
-        if time.monotonic() - self._loaded_at > self._ttl_s:
-            with self._lock:
-                if time.monotonic() - self._loaded_at > self._ttl_s:
-                    self._refresh()
-        return self._columns.get(table, [])
-
-    def has(self, table: str) -> bool:
-        return bool(self.columns(table))
-
-    @property
-    def version(self) -> float:
-        """Changes whenever the catalog is reloaded (for callers that cache derived SQL)."""
-        return self._loaded_at
+def create_async_pool(database_url: str, *, min_size: int = ASYNC_POOL_MIN_SIZE,
+                      max_size: int = ASYNC_POOL_MAX_SIZE) -> AsyncConnectionPool:
+    """Autocommit: each hot-path request is one statement, so there is no transaction to commit.
+    psycopg prepares a statement after a few executions on a connection, so the status query is
+    planned once per connection. Opened by the lifespan (`await pool.open(wait=False)`)."""
+    return AsyncConnectionPool(
+        database_url,
+        min_size=min_size,
+        max_size=max_size,
+        timeout=POOL_TIMEOUT_S,
+        open=False,
+        name="medallion-api-async",
+        kwargs={"connect_timeout": 5, "application_name": "medallion-api", "autocommit": True},
+    )
 
 
 def fetch_all(conn: psycopg.Connection, query: Any, params: Any = None) -> list[dict[str, Any]]:

@@ -3,8 +3,10 @@ handlers, routers. `uvicorn backend.app.main:app` serves the module-level `app`.
 
 from __future__ import annotations
 
+import itertools
+import logging
+import secrets
 import time
-import uuid
 from collections.abc import AsyncIterator, Callable
 from contextlib import asynccontextmanager
 from typing import Any
@@ -20,7 +22,7 @@ from starlette.exceptions import HTTPException as StarletteHTTPException
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from backend.app.config import Settings, get_settings
-from backend.app.database import Catalog, create_pool
+from backend.app.database import create_async_pool, create_pool
 from backend.app.deps import get_current_user
 from backend.app.errors import AppError, DatabaseUnavailable
 from backend.app.logging_config import bind, configure_logging, get_logger, new_request_context
@@ -32,6 +34,14 @@ from backend.app.services.dagster_trigger import DagsterTrigger
 log = get_logger("api")
 access_log = get_logger("access")
 VERSION = "1.0.0"
+# Request ids: a random per-process prefix and a counter (32 hex digits, unique, and no
+# os.urandom call per request as uuid4 would make).
+_REQUEST_ID_PREFIX = secrets.token_hex(10)
+_request_counter = itertools.count(1)
+
+
+def new_request_id() -> str:
+    return f"{_REQUEST_ID_PREFIX}{next(_request_counter):012x}"
 
 
 def _operation_id(route: APIRoute) -> str:
@@ -58,7 +68,7 @@ class RequestContextMiddleware:
                 if candidate.replace("-", "").isalnum():
                     request_id = candidate
                 break
-        request_id = request_id or uuid.uuid4().hex
+        request_id = request_id or new_request_id()
         ctx = new_request_context(request_id=request_id)
         started = time.perf_counter()
         status_code = 500
@@ -74,14 +84,19 @@ class RequestContextMiddleware:
         try:
             await self.app(scope, receive, send_wrapper)
         finally:
-            path_params = scope.get("path_params") or {}
-            if ctx.get("case_id") is None and isinstance(path_params.get("case_id"), str):
-                ctx["case_id"] = path_params["case_id"][:32]
-            access_log.info(
-                "%s %s %s", scope.get("method"), scope.get("path"), status_code,
-                extra={"method": scope.get("method"), "path": scope.get("path"), "status": status_code,
-                       "duration_ms": round((time.perf_counter() - started) * 1000, 2)},
-            )
+            if access_log.isEnabledFor(logging.INFO):
+                self._log(scope, ctx, status_code, started)
+
+    @staticmethod
+    def _log(scope: Scope, ctx: dict[str, Any], status_code: int, started: float) -> None:
+        path_params = scope.get("path_params") or {}
+        if ctx.get("case_id") is None and isinstance(path_params.get("case_id"), str):
+            ctx["case_id"] = path_params["case_id"][:32]
+        access_log.info(
+            "%s %s %s", scope.get("method"), scope.get("path"), status_code,
+            extra={"method": scope.get("method"), "path": scope.get("path"), "status": status_code,
+                   "duration_ms": round((time.perf_counter() - started) * 1000, 2)},
+        )
 
 
 def _error_body(exc: AppError) -> dict[str, Any]:
@@ -174,8 +189,10 @@ def create_app(
         pool: ConnectionPool = create_pool(url)
         pool.open(wait=False)
         app.state.pool = pool
-        app.state.catalog = Catalog(pool)
-        app.state.status_service = CaseStatusService(app.state.catalog)
+        async_pool = create_async_pool(url)
+        await async_pool.open(wait=False)
+        app.state.async_pool = async_pool
+        app.state.status_service = CaseStatusService()
         trigger = DagsterTrigger(pool, dagster_host=settings.dagster_host, dagster_port=settings.dagster_port,
                                  dagster_ui_url=settings.dagster_ui_url, submitter=submitter,
                                  load_submitter=load_submitter)
@@ -189,6 +206,7 @@ def create_app(
             trigger.stop()
             if app.state.legacy is not None:
                 app.state.legacy.close()
+            await async_pool.close()
             pool.close()
             log.info("API stopped")
 

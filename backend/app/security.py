@@ -23,6 +23,10 @@ ASYMMETRIC_ALGORITHMS = ["RS256", "ES256", "EdDSA"]
 LEEWAY_S = 10
 
 
+# base64url of '{"alg":"HS256","typ":"JWT"}' and '{"typ":"JWT","alg":"HS256"}' (PyJWT's and others' order)
+_HS256_HEADER_PREFIXES = ("eyJhbGciOiJIUzI1NiIsInR5cCI6IkpXVCJ9.", "eyJ0eXAiOiJKV1QiLCJhbGciOiJIUzI1NiJ9.")
+
+
 class TokenError(Exception):
     """The token is missing, malformed, expired, forged or for another audience (message is safe to show)."""
 
@@ -51,7 +55,13 @@ def create_dev_token(settings: Settings, *, subject: str | None = None, ttl_s: i
 
 
 class TokenVerifier:
-    """Built once per app; thread-safe (the JWKS client caches keys and is guarded by a lock)."""
+    """Built once per app; thread-safe (the JWKS client caches keys and is guarded by a lock).
+
+    A token that verified is remembered (up to CACHE_SIZE tokens) with its expiry, so a client
+    polling every few seconds with the same token costs a dict lookup instead of an HMAC or RSA
+    check; the expiry is checked again on every hit, exactly as `verify` would (same leeway)."""
+
+    CACHE_SIZE = 4096
 
     def __init__(self, settings: Settings) -> None:
         self.secret = settings.supabase_jwt_secret
@@ -59,6 +69,31 @@ class TokenVerifier:
         self.jwks_url = settings.supabase_jwks_url
         self._jwks: jwt.PyJWKClient | None = None
         self._lock = threading.Lock()
+        self._verified: dict[str, tuple[float, User]] = {}
+
+    def cached(self, token: str) -> User | None:
+        """The user of a token verified before and not expired since; else None (call verify)."""
+        hit = self._verified.get(token)
+        if hit is None:
+            return None
+        if time.time() > hit[0] + LEEWAY_S:
+            self._verified.pop(token, None)
+            return None
+        return hit[1]
+
+    def needs_network(self, token: str) -> bool:
+        """True when verifying may fetch the JWKS (run it off the event loop)."""
+        return bool(self.jwks_url) and not token.startswith(_HS256_HEADER_PREFIXES)
+
+    def verify(self, token: str) -> User:
+        user = self.cached(token)
+        if user is not None:
+            return user
+        user = self._verify(token)
+        if len(self._verified) >= self.CACHE_SIZE:
+            self._verified.clear()  # crude but bounded; refills from the tokens in use
+        self._verified[token] = (float(user.claims["exp"]), user)
+        return user
 
     def _jwks_client(self) -> jwt.PyJWKClient:
         with self._lock:
@@ -66,7 +101,7 @@ class TokenVerifier:
                 self._jwks = jwt.PyJWKClient(self.jwks_url, cache_keys=True, lifespan=600, timeout=5)
             return self._jwks
 
-    def verify(self, token: str) -> User:
+    def _verify(self, token: str) -> User:
         try:
             header = jwt.get_unverified_header(token)
         except jwt.PyJWTError as exc:

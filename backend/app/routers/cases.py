@@ -6,7 +6,7 @@ from typing import Annotated, Literal
 
 from fastapi import APIRouter, Query, Response, status
 
-from backend.app.deps import CatalogDep, DbDep, ExistingCaseId, ValidCaseId
+from backend.app.deps import DbDep, ExistingCaseId, ValidCaseId
 from backend.app.schemas.cases import CaseCreate, CaseList, CaseOut, CaseRows, CaseUpdate, TaxYearRows
 from backend.app.schemas.common import AUTH_ERRORS, CASE_ERRORS, error_responses
 from backend.app.services import case_data
@@ -60,83 +60,81 @@ def delete_case(case_id: ValidCaseId, conn: DbDep) -> Response:
     return Response(status_code=status.HTTP_204_NO_CONTENT)
 
 
-def _rows(conn: DbDep, catalog: CatalogDep, case_id: str, candidates: tuple[str, ...], order: tuple[str, ...],
-          **kwargs: object) -> CaseRows:
-    return CaseRows.model_validate(case_data.read_rows(conn, catalog, candidates, case_id, order=order, **kwargs))
+def _rows(conn: DbDep, case_id: str, table: str, order: tuple[str, ...], **kwargs: object) -> CaseRows:
+    return CaseRows.model_validate(case_data.read_rows(conn, table, case_id, order=order, **kwargs))
 
 
 @router.get("/{case_id}/tax-years", response_model=TaxYearRows, summary="Tax years with CSEDs",
             responses=CASE_ERRORS)
-def tax_years(case_id: ExistingCaseId, conn: DbDep, catalog: CatalogDep) -> TaxYearRows:
+def tax_years(case_id: ExistingCaseId, conn: DbDep) -> TaxYearRows:
     """One item per tax year (filing, balances, `csed_date`, `csed_status`, `minimum_csed_date`)
     with its `assessments` (one CSED each) and `suspensions` (merged tolling intervals)."""
-    return TaxYearRows.model_validate(case_data.tax_years_with_cseds(conn, catalog, case_id))
+    return TaxYearRows.model_validate(case_data.tax_years_with_cseds(conn, case_id))
 
 
 @router.get("/{case_id}/account-activity", response_model=CaseRows, summary="Account transcript activity",
             responses=CASE_ERRORS)
-def account_activity(case_id: ExistingCaseId, conn: DbDep, catalog: CatalogDep, tax_year: TaxYearQ = None,
+def account_activity(case_id: ExistingCaseId, conn: DbDep, tax_year: TaxYearQ = None,
                      limit: LimitQ = 1000, offset: OffsetQ = 0) -> CaseRows:
-    return _rows(conn, catalog, case_id, ("account_activity",),
-                 ("tax_year", "year", "activity_date", "transaction_date", "irs_transaction_code"),
+    return _rows(conn, case_id, "account_activity", ("tax_year", "activity_date", "line_number", "id"),
                  tax_year=tax_year, limit=limit, offset=offset)
 
 
 @router.get("/{case_id}/income-documents", response_model=CaseRows, summary="Wage & income documents",
             responses=CASE_ERRORS)
-def income_documents(case_id: ExistingCaseId, conn: DbDep, catalog: CatalogDep, tax_year: TaxYearQ = None,
+def income_documents(case_id: ExistingCaseId, conn: DbDep, tax_year: TaxYearQ = None,
                      limit: LimitQ = 1000, offset: OffsetQ = 0) -> CaseRows:
-    return _rows(conn, catalog, case_id, ("income_documents",), ("tax_year", "year", "document_type", "issuer_name"),
+    return _rows(conn, case_id, "income_documents", ("tax_year", "issuer_name", "id"),
                  tax_year=tax_year, limit=limit, offset=offset)
 
 
 @router.get("/{case_id}/trt", response_model=CaseRows, summary="Tax return transcript lines", responses=CASE_ERRORS)
-def trt_records(case_id: ExistingCaseId, conn: DbDep, catalog: CatalogDep, tax_year: TaxYearQ = None,
+def trt_records(case_id: ExistingCaseId, conn: DbDep, tax_year: TaxYearQ = None,
                 limit: LimitQ = 1000, offset: OffsetQ = 0) -> CaseRows:
-    return _rows(conn, catalog, case_id, ("trt_records",), ("tax_year", "year", "form_number", "category"),
+    return _rows(conn, case_id, "trt_records", ("tax_year", "form_number", "category", "id"),
                  tax_year=tax_year, limit=limit, offset=offset)
 
 
 @router.get("/{case_id}/employment", response_model=CaseRows, summary="Employment (taxpayer, spouse)",
             responses=CASE_ERRORS)
-def employment(case_id: ExistingCaseId, conn: DbDep, catalog: CatalogDep) -> CaseRows:
-    return _rows(conn, catalog, case_id, ("employment_information",), ("person_type",))
+def employment(case_id: ExistingCaseId, conn: DbDep) -> CaseRows:
+    return _rows(conn, case_id, "employment_information", ("person_type",))
 
 
 @router.get("/{case_id}/household", response_model=CaseRows, summary="Household", responses=CASE_ERRORS)
-def household(case_id: ExistingCaseId, conn: DbDep, catalog: CatalogDep) -> CaseRows:
-    return _rows(conn, catalog, case_id, ("household_information",), ())
+def household(case_id: ExistingCaseId, conn: DbDep) -> CaseRows:
+    return _rows(conn, case_id, "household_information", ())
 
 
 @router.get("/{case_id}/financial-accounts", response_model=CaseRows, summary="Bank and other accounts",
             responses=CASE_ERRORS)
-def financial_accounts(case_id: ExistingCaseId, conn: DbDep, catalog: CatalogDep) -> CaseRows:
-    return _rows(conn, catalog, case_id, ("financial_accounts",), ("account_type", "institution_name"))
+def financial_accounts(case_id: ExistingCaseId, conn: DbDep) -> CaseRows:
+    return _rows(conn, case_id, "financial_accounts", ("account_type", "institution_name"))
 
 
 @router.get("/{case_id}/income-sources", response_model=CaseRows, summary="Income sources (interview)",
             responses=CASE_ERRORS)
-def income_sources(case_id: ExistingCaseId, conn: DbDep, catalog: CatalogDep) -> CaseRows:
-    return _rows(conn, catalog, case_id, ("income_sources",), ("person_type", "income_type"))
+def income_sources(case_id: ExistingCaseId, conn: DbDep) -> CaseRows:
+    return _rows(conn, case_id, "income_sources", ("person_type", "income_type"))
 
 
 @router.get("/{case_id}/expenses", response_model=CaseRows, summary="Monthly expenses (interview)",
             responses=CASE_ERRORS)
-def monthly_expenses(case_id: ExistingCaseId, conn: DbDep, catalog: CatalogDep) -> CaseRows:
-    return _rows(conn, catalog, case_id, ("monthly_expenses",), ("expense_category",))
+def monthly_expenses(case_id: ExistingCaseId, conn: DbDep) -> CaseRows:
+    return _rows(conn, case_id, "monthly_expenses", ("expense_category",))
 
 
 @router.get("/{case_id}/vehicles", response_model=CaseRows, summary="Vehicles", responses=CASE_ERRORS)
-def vehicles(case_id: ExistingCaseId, conn: DbDep, catalog: CatalogDep) -> CaseRows:
-    return _rows(conn, catalog, case_id, ("vehicles_v2", "vehicles"), ("year", "make"))
+def vehicles(case_id: ExistingCaseId, conn: DbDep) -> CaseRows:
+    return _rows(conn, case_id, "vehicles", ("year", "make"))
 
 
 @router.get("/{case_id}/real-property", response_model=CaseRows, summary="Real property", responses=CASE_ERRORS)
-def real_property(case_id: ExistingCaseId, conn: DbDep, catalog: CatalogDep) -> CaseRows:
-    return _rows(conn, catalog, case_id, ("real_property_v2", "real_property", "real_estate"), ("property_type",))
+def real_property(case_id: ExistingCaseId, conn: DbDep) -> CaseRows:
+    return _rows(conn, case_id, "real_property", ("property_type",))
 
 
 @router.get("/{case_id}/projections", response_model=CaseRows, summary="Tax projections per year",
             responses=CASE_ERRORS)
-def projections(case_id: ExistingCaseId, conn: DbDep, catalog: CatalogDep) -> CaseRows:
-    return _rows(conn, catalog, case_id, ("tax_projections",), ("tax_year", "tax_period", "year"))
+def projections(case_id: ExistingCaseId, conn: DbDep) -> CaseRows:
+    return _rows(conn, case_id, "tax_projections", ("tax_year",))

@@ -13,10 +13,9 @@ from datetime import UTC, datetime
 from typing import Annotated, Any
 
 from fastapi import APIRouter, Body, Query, Request, Response, status
-from fastapi.concurrency import run_in_threadpool
 from fastapi.responses import RedirectResponse
 
-from backend.app.deps import CurrentUser, PoolDep, SettingsDep, StatusDep, TriggerDep, ValidCaseId
+from backend.app.deps import AsyncPoolDep, CurrentUser, PoolDep, SettingsDep, StatusDep, TriggerDep, ValidCaseId
 from backend.app.logging_config import bind
 from backend.app.schemas.common import AUTH_ERRORS, error_responses
 from backend.app.schemas.extraction import (
@@ -62,29 +61,30 @@ def _trigger_response(outcome: TriggerOutcome, trigger: DagsterTrigger, case_num
     )
 
 
-def _status(pool: Any, service: CaseStatusService, trigger: DagsterTrigger, case_id: str) -> CaseStatus:
-    with pool.connection() as conn:
-        data = service.fetch(conn, case_id)
+async def _status(apool: Any, service: CaseStatusService, trigger: DagsterTrigger, case_id: str) -> CaseStatus:
+    """One statement on the async pool, on the event loop (no threadpool hop)."""
+    async with apool.connection() as aconn:
+        data = await service.fetch_async(aconn, case_id)
     data["dagster_ui"] = trigger.ui_url(run_id=data.get("run_id"), case_id=case_id)
     bind(run_id=data.get("run_id"))
     return CaseStatus.model_validate(data)
 
 
-async def _extract(request: ExtractRequest, user: Any, trigger: DagsterTrigger, pool: Any,
+async def _extract(request: ExtractRequest, user: Any, trigger: DagsterTrigger, apool: Any,
                    service: CaseStatusService, response: Response, default_wait_s: float) -> TriggerResponse:
     bind(case_id=request.case_id)
-    outcome = await run_in_threadpool(trigger.request, request.case_id, case_number=request.case_number,
-                                      force=request.force, requested_by=user.id)
+    outcome = await trigger.request_async(apool, request.case_id, case_number=request.case_number,
+                                          force=request.force, requested_by=user.id)
     result = _trigger_response(outcome, trigger, request.case_number)
     if request.async_mode:
         response.status_code = status.HTTP_202_ACCEPTED
         return result
     limit = min(request.wait_seconds or default_wait_s, MAX_WAIT_S)
     deadline = time.monotonic() + limit
-    current = await run_in_threadpool(_status, pool, service, trigger, request.case_id)
+    current = await _status(apool, service, trigger, request.case_id)
     while current.status not in FINAL_STATUSES and time.monotonic() < deadline:
         await asyncio.sleep(min(POLL_INTERVAL_S, max(0.0, deadline - time.monotonic())))
-        current = await run_in_threadpool(_status, pool, service, trigger, request.case_id)
+        current = await _status(apool, service, trigger, request.case_id)
     timed_out = current.status not in FINAL_STATUSES
     result.status = current.status
     result.timed_out = timed_out
@@ -109,7 +109,7 @@ async def extract_case(
     case_id: ValidCaseId,
     user: CurrentUser,
     trigger: TriggerDep,
-    pool: PoolDep,
+    apool: AsyncPoolDep,
     service: StatusDep,
     settings: SettingsDep,
     response: Response,
@@ -123,7 +123,7 @@ async def extract_case(
     (`status: "already_active"`, same `request_id`) unless `force=true`."""
     body = ExtractRequest(case_id=case_id, case_number=case_number, async_mode=async_mode, force=force,
                           wait_seconds=wait_seconds)
-    return await _extract(body, user, trigger, pool, service, response, settings.extract_sync_timeout_s)
+    return await _extract(body, user, trigger, apool, service, response, settings.extract_sync_timeout_s)
 
 
 @router.post(
@@ -134,10 +134,11 @@ async def extract_case(
     responses={200: {"model": TriggerResponse, "description": "async_mode=false: the run finished in time."},
                **AUTH_ERRORS},
 )
-async def extract(body: Annotated[ExtractRequest, Body()], user: CurrentUser, trigger: TriggerDep, pool: PoolDep,
-                  service: StatusDep, response: Response, settings: SettingsDep) -> TriggerResponse:
+async def extract(body: Annotated[ExtractRequest, Body()], user: CurrentUser, trigger: TriggerDep,
+                  apool: AsyncPoolDep, service: StatusDep, response: Response,
+                  settings: SettingsDep) -> TriggerResponse:
     """Same as `POST /api/dagster/cases/{case_id}/extract`, with `{case_id, case_number?, async_mode?, force?}`."""
-    return await _extract(body, user, trigger, pool, service, response, settings.extract_sync_timeout_s)
+    return await _extract(body, user, trigger, apool, service, response, settings.extract_sync_timeout_s)
 
 
 @router.post(
@@ -159,12 +160,12 @@ def extract_bulk(body: BulkExtractRequest, user: CurrentUser, trigger: TriggerDe
 
 @router.get("/status/{case_id}", response_model=CaseStatus, summary="Where a case's extraction stands",
             responses=AUTH_ERRORS)
-def case_status(case_id: ValidCaseId, _user: CurrentUser, pool: PoolDep, service: StatusDep,
-                trigger: TriggerDep) -> CaseStatus:
+async def case_status(case_id: ValidCaseId, _user: CurrentUser, apool: AsyncPoolDep, service: StatusDep,
+                      trigger: TriggerDep) -> CaseStatus:
     """Layer counts, each source's state, plain errors and the run id. Poll this every few
     seconds after a trigger; stop when `status` is `complete`, `partial` or `failed`.
     An unknown case answers `not_started` (it is not an error to ask)."""
-    return _status(pool, service, trigger, case_id)
+    return await _status(apool, service, trigger, case_id)
 
 
 @router.get("/health", response_model=DagsterHealth, summary="Is Dagster reachable",

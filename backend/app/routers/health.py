@@ -28,7 +28,7 @@ class Readiness(BaseModel):
 
 @router.get("/health", response_model=Health, summary="Process is up")
 @router.get("/healthz", response_model=Health, summary="Process is up (Kubernetes style)", include_in_schema=False)
-def health(request: Request) -> Health:
+async def health(request: Request) -> Health:
     """The process answers. Checks nothing else."""
     return Health(status="ok", environment=request.app.state.settings.environment, version=request.app.version)
 

@@ -15,7 +15,7 @@ from typing import Any
 
 import psycopg
 
-from backend.app.database import Catalog, fetch_one
+from backend.app.database import fetch_one
 from backend.app.services.case_data import read_rows, tax_years_with_cseds, year_of
 
 # National Standards effective 2025-04-21 (irs-domain.md 5.2), monthly, by household size 1..4.
@@ -75,9 +75,9 @@ def _balance(row: dict[str, Any]) -> float:
 
 
 # ------------------------------------------------------------------------------ CSED
-def csed_summary(conn: psycopg.Connection, catalog: Catalog, case_id: str, today: dt.date | None = None) -> dict[str, Any]:
+def csed_summary(conn: psycopg.Connection, case_id: str, today: dt.date | None = None) -> dict[str, Any]:
     today = today or dt.date.today()
-    data = tax_years_with_cseds(conn, catalog, case_id)
+    data = tax_years_with_cseds(conn, case_id)
     years = []
     for row in data["items"]:
         assessments = []
@@ -140,8 +140,8 @@ def csed_summary(conn: psycopg.Connection, catalog: Catalog, case_id: str, today
 
 
 # ------------------------------------------------------------------------------ projections
-def projections(conn: psycopg.Connection, catalog: Catalog, case_id: str) -> dict[str, Any]:
-    rows = read_rows(conn, catalog, ("tax_projections",), case_id, order=("tax_year", "tax_period", "year"))
+def projections(conn: psycopg.Connection, case_id: str) -> dict[str, Any]:
+    rows = read_rows(conn, "tax_projections", case_id, order=("tax_year",))
     items = rows["items"]
     owed_key = next((k for k in ("projected_balance", "projected_refund_or_owed", "balance_due")
                      if any(k in r for r in items)), None)
@@ -167,20 +167,20 @@ def national_standard(category: str, household_size: int) -> float:
     return round(amounts[3] + share * NATIONAL_TOTAL_EXTRA_PERSON_2025 * (household_size - 4), 2)
 
 
-def ability_to_pay(conn: psycopg.Connection, catalog: Catalog, case_id: str, today: dt.date | None = None) -> dict[str, Any]:
+def ability_to_pay(conn: psycopg.Connection, case_id: str, today: dt.date | None = None) -> dict[str, Any]:
     today = today or dt.date.today()
     notes: list[str] = []
 
-    def rows(*tables: str) -> list[dict[str, Any]]:
-        return read_rows(conn, catalog, tables, case_id)["items"]
+    def rows(table: str) -> list[dict[str, Any]]:
+        return read_rows(conn, table, case_id)["items"]
 
     employment = rows("employment_information")
     sources = rows("income_sources")
     expenses = rows("monthly_expenses")
     household = (rows("household_information") or [{}])[0]
     accounts = rows("financial_accounts")
-    vehicles = rows("vehicles_v2", "vehicles")
-    properties = rows("real_property_v2", "real_property", "real_estate")
+    vehicles = rows("vehicles")
+    properties = rows("real_property")
 
     # --- income (irs-domain 5.3): wages per person from the interview's income, else employment
     income_lines: list[dict[str, Any]] = []
@@ -246,7 +246,7 @@ def ability_to_pay(conn: psycopg.Connection, catalog: Catalog, case_id: str, tod
     mdi = round(total_income - total_allowable, 2)
 
     # --- debt and time left (CSED)
-    cseds = csed_summary(conn, catalog, case_id, today)
+    cseds = csed_summary(conn, case_id, today)
     total_debt = cseds["summary"]["total_balance"]
     open_years = [y for y in cseds["tax_years"] if y["balance"] > 0 and y["csed_date"] and y["csed_date"] >= today]
     months_left = min((y["months_until_csed"] for y in open_years), default=None)
@@ -304,7 +304,7 @@ def ability_to_pay(conn: psycopg.Connection, catalog: Catalog, case_id: str, tod
         notes.append("No interview data (income, expenses) for this case yet: the figures use standards only.")
     notes.append("National Standards effective 2025-04-21; health out-of-pocket uses the 2024 amounts.")
 
-    database_check = _database_disposable_income(conn, catalog, case_id)
+    database_check = _database_disposable_income(conn, case_id)
     return {
         "case_id": case_id,
         "as_of": today,
@@ -347,16 +347,15 @@ def ability_to_pay(conn: psycopg.Connection, catalog: Catalog, case_id: str, tod
     }
 
 
-def _database_disposable_income(conn: psycopg.Connection, catalog: Catalog, case_id: str) -> dict[str, Any] | None:
-    """The SQL function's own answer, shown beside ours when it exists (schema's business function)."""
-    exists = fetch_one(conn, "SELECT 1 AS ok FROM pg_proc p JOIN pg_namespace n ON n.oid = p.pronamespace"
-                             " WHERE n.nspname = 'public' AND p.proname = 'calculate_disposable_income'")
-    if not exists:
-        return None
+def _database_disposable_income(conn: psycopg.Connection, case_id: str) -> dict[str, Any] | None:
+    """The SQL function's own answer (migration 009), shown beside ours. A failure inside the
+    function is reported in the answer; a missing function is an error like a missing table."""
     try:
         with conn.transaction():
             row = fetch_one(conn, "SELECT to_jsonb(t) AS result FROM public.calculate_disposable_income(%s) t",
                             (case_id,))
+    except (psycopg.errors.UndefinedFunction, psycopg.errors.UndefinedTable):
+        raise
     except psycopg.Error as exc:
         return {"error": f"calculate_disposable_income failed: {type(exc).__name__}"}
     return row["result"] if row else None

@@ -1,5 +1,6 @@
 """Cases (CRUD, search) and the per-case reads the frontend grid shows. Plain arguments, no
-FastAPI. Silver/gold reads adapt to the columns the schema has (see database.Catalog)."""
+FastAPI. The silver/gold tables and their columns are fixed by supabase/migrations; a missing
+one is an error, not an empty answer."""
 
 from __future__ import annotations
 
@@ -11,9 +12,8 @@ from typing import Any
 import psycopg
 from psycopg import sql
 
-from backend.app.database import Catalog, fetch_all, fetch_one
+from backend.app.database import CASE_TABLES, fetch_all, fetch_one
 from backend.app.errors import CaseAlreadyExists, CaseNotFound
-from backend.app.services.case_status import case_scope_expr, first_existing
 
 HIDDEN_COLUMNS = {"raw_response"}  # the raw payload stays in bronze; not for the grid
 YEAR_COLUMNS = ("tax_year", "year")
@@ -117,32 +117,28 @@ def list_cases(conn: psycopg.Connection, q: str | None, limit: int, offset: int,
 
 
 # ------------------------------------------------------------------------------ grid reads
-def _order_clause(columns: list[str], preferred: tuple[str, ...]) -> sql.Composable:
-    chosen = [c for c in preferred if c in columns]
-    if not chosen:
-        return sql.SQL("")
-    return sql.SQL(" ORDER BY ") + sql.SQL(", ").join(sql.SQL("x.{}").format(sql.Identifier(c)) for c in chosen)
+# The year column of the tables that have one (for ?tax_year=); every table has case_id.
+YEAR_COLUMN = {"tax_years": "tax_year", "income_documents": "tax_year", "account_activity": "tax_year",
+               "trt_records": "tax_year", "csed_assessments": "tax_year", "csed_tolling_events": "tax_year",
+               "tax_projections": "tax_year", "vehicles": "year"}
 
 
-def read_rows(conn: psycopg.Connection, catalog: Catalog, candidates: tuple[str, ...], case_id: str, *,
-              order: tuple[str, ...] = (), tax_year: int | None = None, limit: int | None = None,
-              offset: int = 0) -> dict[str, Any]:
-    table = first_existing(catalog, candidates)
-    scope = case_scope_expr(catalog, table) if table else None
-    if table is None or scope is None:
-        return {"case_id": case_id, "table": candidates[0], "available": False, "count": 0, "total": 0, "items": []}
-    columns = catalog.columns(table)
+def read_rows(conn: psycopg.Connection, table: str, case_id: str, *, order: tuple[str, ...] = (),
+              tax_year: int | None = None, limit: int | None = None, offset: int = 0) -> dict[str, Any]:
+    """The case's rows of one silver/gold table (`order`: column names, all of which exist)."""
+    if table not in CASE_TABLES:
+        raise ValueError(f"{table} is not a per-case table")
+    scope = sql.SQL("FROM public.{} x WHERE x.case_id = %(case_id)s").format(sql.Identifier(table))
     params: dict[str, Any] = {"case_id": case_id}
     filters = sql.SQL("")
     if tax_year is not None:
-        year_col = next((c for c in YEAR_COLUMNS if c in columns), None)
-        if year_col:
-            filters = sql.SQL(" AND x.{}::text = %(tax_year)s").format(sql.Identifier(year_col))
-        elif "tax_year_id" in columns:
-            ty_year = next((c for c in YEAR_COLUMNS if c in catalog.columns("tax_years")), "year")
-            filters = sql.SQL(" AND x.tax_year_id IN (SELECT id FROM public.tax_years WHERE case_id = %(case_id)s"
-                              " AND {}::text = %(tax_year)s)").format(sql.Identifier(ty_year))
+        year_col = YEAR_COLUMN.get(table)
+        if year_col is None:
+            raise ValueError(f"{table} has no tax year column")
+        filters = sql.SQL(" AND x.{}::text = %(tax_year)s").format(sql.Identifier(year_col))
         params["tax_year"] = str(tax_year)
+    order_sql = (sql.SQL(" ORDER BY ") + sql.SQL(", ").join(sql.SQL("x.{}").format(sql.Identifier(c)) for c in order)
+                 if order else sql.SQL(""))
     page = sql.SQL("")
     total: int | None = None
     if limit is not None:
@@ -150,8 +146,7 @@ def read_rows(conn: psycopg.Connection, catalog: Catalog, candidates: tuple[str,
         page = sql.SQL(" LIMIT %(limit)s OFFSET %(offset)s")
         counted = fetch_one(conn, sql.SQL("SELECT count(*) AS n {}{}").format(scope, filters), params)
         total = int(counted["n"]) if counted else 0
-    rows = fetch_all(conn, sql.SQL("SELECT x.* {}{}{}{}").format(scope, filters, _order_clause(columns, order), page),
-                     params)
+    rows = fetch_all(conn, sql.SQL("SELECT x.* {}{}{}{}").format(scope, filters, order_sql, page), params)
     items = [plain_row(r) for r in rows]
     return {"case_id": case_id, "table": table, "available": True, "count": len(items),
             "total": total if total is not None else len(items), "items": items}
@@ -164,14 +159,10 @@ def year_of(row: dict[str, Any]) -> Any:
     return None
 
 
-def tax_years_with_cseds(conn: psycopg.Connection, catalog: Catalog, case_id: str) -> dict[str, Any]:
-    years = read_rows(conn, catalog, ("tax_years",), case_id, order=YEAR_COLUMNS)
-    if not years["available"]:
-        return {"case_id": case_id, "available": False, "count": 0, "items": []}
-    assessments = read_rows(conn, catalog, ("csed_assessments",), case_id,
-                            order=(*YEAR_COLUMNS, "assessment_date"))["items"]
-    suspensions = read_rows(conn, catalog, ("csed_tolling_events",), case_id,
-                            order=(*YEAR_COLUMNS, "start_date"))["items"]
+def tax_years_with_cseds(conn: psycopg.Connection, case_id: str) -> dict[str, Any]:
+    years = read_rows(conn, "tax_years", case_id, order=("tax_year",))
+    assessments = read_rows(conn, "csed_assessments", case_id, order=("tax_year", "assessment_date"))["items"]
+    suspensions = read_rows(conn, "csed_tolling_events", case_id, order=("tax_year", "start_date"))["items"]
     by_id = {r.get("id"): year_of(r) for r in years["items"]}
 
     def key(row: dict[str, Any]) -> Any:

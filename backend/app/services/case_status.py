@@ -9,34 +9,34 @@ from __future__ import annotations
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
-from psycopg import sql
+from psycopg.rows import dict_row
 
-from backend.app.database import Catalog, fetch_one
+from backend.app.database import fetch_one
 
 SOURCES = ("at", "wi", "trt", "interview")
 TERMINAL_SOURCE_STATES = ("stored", "unchanged", "no_data", "failed")
 ACTIVE_REQUEST_STATUSES = ("queued", "submitted", "running")
 STALE_FETCHING = timedelta(minutes=15)  # a 'fetching' state older than this is not "running" any more
 
-# key in the response -> candidate tables (first one that exists is counted)
-SILVER_TABLES: dict[str, tuple[str, ...]] = {
-    "tax_years": ("tax_years",),
-    "income_documents": ("income_documents",),
-    "account_activity": ("account_activity",),
-    "trt_records": ("trt_records",),
-    "csed_assessments": ("csed_assessments",),
-    "csed_tolling_events": ("csed_tolling_events",),
-    "interview": ("logiqs_raw_data",),
+# key in the response -> table (supabase/migrations; every one is keyed by case_id)
+SILVER_TABLES: dict[str, str] = {
+    "tax_years": "tax_years",
+    "income_documents": "income_documents",
+    "account_activity": "account_activity",
+    "trt_records": "trt_records",
+    "csed_assessments": "csed_assessments",
+    "csed_tolling_events": "csed_tolling_events",
+    "interview": "logiqs_raw_data",
 }
-GOLD_TABLES: dict[str, tuple[str, ...]] = {
-    "employment": ("employment_information",),
-    "household": ("household_information",),
-    "financial_accounts": ("financial_accounts",),
-    "income_sources": ("income_sources",),
-    "monthly_expenses": ("monthly_expenses",),
-    "vehicles": ("vehicles_v2", "vehicles"),
-    "real_property": ("real_property_v2", "real_property", "real_estate"),
-    "tax_projections": ("tax_projections",),
+GOLD_TABLES: dict[str, str] = {
+    "employment": "employment_information",
+    "household": "household_information",
+    "financial_accounts": "financial_accounts",
+    "income_sources": "income_sources",
+    "monthly_expenses": "monthly_expenses",
+    "vehicles": "vehicles",
+    "real_property": "real_property",
+    "tax_projections": "tax_projections",
 }
 # business-rules.md section 11: the layer totals that decide the status
 SILVER_DECIDING = ("tax_years", "income_documents")
@@ -52,70 +52,45 @@ MESSAGES = {
 }
 
 
-def case_scope_expr(catalog: Catalog, table: str) -> sql.Composable | None:
-    """`FROM <table> ... WHERE <belongs to the case>` for a table keyed by case_id, or reached
-    through tax_years (tax_year_id). None when the table does not exist (yet)."""
-    cols = catalog.columns(table)
-    if not cols:
-        return None
-    if "case_id" in cols:
-        return sql.SQL("FROM public.{} x WHERE x.case_id = %(case_id)s").format(sql.Identifier(table))
-    if "tax_year_id" in cols and "case_id" in catalog.columns("tax_years"):
-        return sql.SQL("FROM public.{} x JOIN public.tax_years ty ON ty.id = x.tax_year_id"
-                       " WHERE ty.case_id = %(case_id)s").format(sql.Identifier(table))
-    return None
+def _build_status_query() -> str:
+    """One statement, one round trip: every count is an index-only scan on (case_id, ...)."""
+    parts = ["EXISTS (SELECT 1 FROM public.cases WHERE case_id = %(case_id)s) AS case_exists"]
+    for source in SOURCES:
+        parts.append(f"(SELECT count(*) FROM public.bronze_{source}_raw WHERE case_id = %(case_id)s)"
+                     f" AS bronze__{source}")
+    for layer, tables in (("silver", SILVER_TABLES), ("gold", GOLD_TABLES)):
+        for key, table in tables.items():
+            parts.append(f"(SELECT count(*) FROM public.{table} WHERE case_id = %(case_id)s) AS {layer}__{key}")
+    parts.append(
+        "(SELECT to_jsonb(r) FROM (SELECT request_id, status, force, origin, dagster_run_id, error, attempts,"
+        " requested_at, submitted_at, started_at, finished_at, updated_at FROM public.extraction_requests"
+        " WHERE case_id = %(case_id)s ORDER BY requested_at DESC LIMIT 1) r) AS request")
+    parts.append(
+        "(SELECT coalesce(jsonb_agg(to_jsonb(s)), '[]'::jsonb) FROM (SELECT source, state, http_status, error,"
+        " dagster_run_id, request_id, updated_at FROM public.case_ingestion_status"
+        " WHERE case_id = %(case_id)s) s) AS sources")
+    parts.append("(SELECT count(*) FROM public.transformation_errors WHERE case_id = %(case_id)s)"
+                 " AS transformation_errors")
+    return "SELECT " + ", ".join(parts)
 
 
-def first_existing(catalog: Catalog, candidates: tuple[str, ...]) -> str | None:
-    return next((t for t in candidates if catalog.has(t)), None)
+STATUS_QUERY = _build_status_query()
 
 
 class CaseStatusService:
-    def __init__(self, catalog: Catalog) -> None:
-        self.catalog = catalog
-        self._query: sql.Composed | None = None
-        self._query_version = -1.0
-        self._count_keys: list[tuple[str, str]] = []
+    """The status of a case from one query; `fetch` on a sync connection (threadpool routes, the
+    legacy path), `fetch_async` on an async one (the status route, on the event loop)."""
 
-    def _build_query(self) -> sql.Composed:
-        if self._query is not None and self._query_version == self.catalog.version:
-            return self._query
-        parts: list[sql.Composable] = [
-            sql.SQL("EXISTS (SELECT 1 FROM public.cases WHERE case_id = %(case_id)s) AS case_exists"),
-        ]
-        keys: list[tuple[str, str]] = []
-        for source in SOURCES:
-            alias = f"bronze__{source}"
-            parts.append(sql.SQL("(SELECT count(*) FROM public.{} WHERE case_id = %(case_id)s) AS {}").format(
-                sql.Identifier(f"bronze_{source}_raw"), sql.Identifier(alias)))
-            keys.append(("bronze", source))
-        for layer, tables in (("silver", SILVER_TABLES), ("gold", GOLD_TABLES)):
-            for key, candidates in tables.items():
-                table = first_existing(self.catalog, candidates)
-                scope = case_scope_expr(self.catalog, table) if table else None
-                if scope is None:
-                    continue
-                parts.append(sql.SQL("(SELECT count(*) {}) AS {}").format(scope, sql.Identifier(f"{layer}__{key}")))
-                keys.append((layer, key))
-        parts.append(sql.SQL(
-            "(SELECT to_jsonb(r) FROM (SELECT request_id, status, force, origin, dagster_run_id, error, attempts,"
-            " requested_at, submitted_at, started_at, finished_at, updated_at FROM public.extraction_requests"
-            " WHERE case_id = %(case_id)s ORDER BY requested_at DESC LIMIT 1) r) AS request"))
-        parts.append(sql.SQL(
-            "(SELECT coalesce(jsonb_agg(to_jsonb(s)), '[]'::jsonb) FROM (SELECT source, state, http_status, error,"
-            " dagster_run_id, request_id, updated_at FROM public.case_ingestion_status"
-            " WHERE case_id = %(case_id)s) s) AS sources"))
-        if self.catalog.has("transformation_errors"):
-            parts.append(sql.SQL(
-                "(SELECT count(*) FROM public.transformation_errors WHERE case_id = %(case_id)s) AS transformation_errors"))
-        self._query = sql.SQL("SELECT ") + sql.SQL(", ").join(parts)
-        self._query_version = self.catalog.version
-        self._count_keys = keys
-        return self._query
+    query = STATUS_QUERY
 
     def fetch(self, conn: Any, case_id: str) -> dict[str, Any]:
-        query = self._build_query()
-        row = fetch_one(conn, query, {"case_id": case_id}) or {}
+        row = fetch_one(conn, self.query, {"case_id": case_id}) or {}
+        return self.derive(case_id, row)
+
+    async def fetch_async(self, aconn: Any, case_id: str) -> dict[str, Any]:
+        async with aconn.cursor(row_factory=dict_row) as cur:
+            await cur.execute(self.query, {"case_id": case_id})
+            row = await cur.fetchone() or {}
         return self.derive(case_id, row)
 
     # ----------------------------------------------------------------------------------

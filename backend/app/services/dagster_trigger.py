@@ -24,12 +24,12 @@ from datetime import datetime
 from typing import Any
 
 import httpx
-from psycopg_pool import ConnectionPool
+from psycopg.rows import dict_row
+from psycopg_pool import AsyncConnectionPool, ConnectionPool
 
 from backend.app.config import PROJECT_ROOT
 from backend.app.database import fetch_all, fetch_one
 from backend.app.logging_config import get_logger
-from dagster_pipeline.requests_store import create_or_reuse_request
 
 log = get_logger("dagster_trigger")
 
@@ -39,6 +39,39 @@ DAGSTER_DOWN_MESSAGE = "Dagster was not reachable; the request is kept and will 
 
 _REQUEST_COLUMNS = ("request_id, case_id, case_number, status, force, requested_by, origin, dagster_run_id,"
                     " error, attempts, requested_at, submitted_at, started_at, finished_at, updated_at")
+
+# One statement records a trigger: the case row (created if new; its number filled in if it had
+# none), then either the case's active request (dedup, unless force) or a new queued one. The
+# same semantics as dagster_pipeline.requests_store.create_or_reuse_request, in one round trip.
+# No row lock is taken on the dedup path (ON CONFLICT DO NOTHING on the case, a plain read of the
+# active request), so 50 clicks on one case do not queue behind each other. An empty result
+# means a concurrent trigger for the same case won the unique index between our read and our
+# insert: run it again and it returns that request.
+RECORD_REQUEST_SQL = f"""
+WITH new_case AS (
+    INSERT INTO public.cases (case_id, case_number) VALUES (%(case_id)s::text, %(case_number)s::text)
+    ON CONFLICT (case_id) DO NOTHING
+    RETURNING case_id
+), named AS (
+    UPDATE public.cases SET case_number = %(case_number)s::text, updated_at = now()
+    WHERE case_id = %(case_id)s::text AND case_number IS NULL AND %(case_number)s::text IS NOT NULL
+    RETURNING case_id
+), active AS (
+    SELECT {_REQUEST_COLUMNS} FROM public.extraction_requests
+    WHERE case_id = %(case_id)s::text AND status IN ('queued', 'submitted', 'running') AND NOT %(force)s::boolean
+    ORDER BY requested_at DESC LIMIT 1
+), created AS (
+    INSERT INTO public.extraction_requests (case_id, case_number, force, origin, requested_by)
+    SELECT %(case_id)s::text, %(case_number)s::text, %(force)s::boolean, %(origin)s::text, %(requested_by)s::text
+    WHERE NOT EXISTS (SELECT 1 FROM active)
+    ON CONFLICT (case_id) WHERE status IN ('queued', 'submitted', 'running') AND NOT force DO NOTHING
+    RETURNING {_REQUEST_COLUMNS}
+)
+SELECT true AS created, {_REQUEST_COLUMNS} FROM created
+UNION ALL
+SELECT false AS created, {_REQUEST_COLUMNS} FROM active
+"""
+_RECORD_ATTEMPTS = 3
 
 
 @dataclass(frozen=True)
@@ -61,6 +94,22 @@ def load_default_submitter() -> Submitter | None:
         log.warning("trigger_case_ingestion not importable; requests stay queued for the sensor (%s)", exc)
         return None
     return getattr(module, "submit_requests", None)
+
+
+# What submit_requests imports on its first call. Imported once at start-up instead: importing
+# Dagster takes a second or more of CPU, and on the batching thread it would hold the GIL and
+# stall the event loop (every request in flight) at the first click.
+_SUBMITTER_IMPORTS = ("dagster_graphql", "dagster_pipeline.assets.bronze_assets", "dagster_pipeline.settings")
+
+
+def warm_submitter() -> None:
+    started = time.monotonic()
+    for name in _SUBMITTER_IMPORTS:
+        try:
+            importlib.import_module(name)
+        except ImportError as exc:
+            log.warning("could not pre-import %s (%s); it is imported at the first submission", name, exc)
+    log.info("Dagster submitter loaded in %.1f s", time.monotonic() - started)
 
 
 class DagsterTrigger:
@@ -96,6 +145,8 @@ class DagsterTrigger:
             return
         if self._load_submitter and self._submitter is None:
             self._submitter = load_default_submitter()
+            if self._submitter is not None:
+                warm_submitter()
         self._stop.clear()
         self._thread = threading.Thread(target=self._run, name="dagster-trigger", daemon=True)
         self._thread.start()
@@ -129,6 +180,25 @@ class DagsterTrigger:
             self._enqueue(outcome.request_id)
         return outcome
 
+    async def request_async(self, apool: AsyncConnectionPool, case_id: str, *, case_number: str | None = None,
+                            force: bool = False, requested_by: str | None = None,
+                            origin: str = "api") -> TriggerOutcome:
+        """`request` on the event loop: one statement on an autocommit connection of the async
+        pool (durable when it returns), then a hand-off to the batching thread (a queue put)."""
+        params = _record_params(case_id, case_number, force, requested_by, origin)
+        row = None
+        async with apool.connection() as aconn:
+            for _ in range(_RECORD_ATTEMPTS):
+                async with aconn.cursor(row_factory=dict_row) as cur:
+                    await cur.execute(RECORD_REQUEST_SQL, params)
+                    row = await cur.fetchone()
+                if row is not None:
+                    break
+        outcome = _outcome(row, case_id)
+        if outcome.created:
+            self._enqueue(outcome.request_id)
+        return outcome
+
     def request_many(self, case_ids: Sequence[str], *, force: bool = False, requested_by: str | None = None,
                      origin: str = "bulk") -> list[TriggerOutcome]:
         outcomes: list[TriggerOutcome] = []
@@ -142,11 +212,13 @@ class DagsterTrigger:
 
     def _record(self, conn: Any, case_id: str, case_number: str | None, force: bool,
                 requested_by: str | None, origin: str) -> TriggerOutcome:
-        request_id, created = create_or_reuse_request(conn, case_id, origin=origin, requested_by=requested_by,
-                                                      case_number=case_number, force=force)
-        row = fetch_one(conn, f"SELECT {_REQUEST_COLUMNS} FROM public.extraction_requests WHERE request_id = %s",
-                        (request_id,))
-        return TriggerOutcome(row, created=created)
+        params = _record_params(case_id, case_number, force, requested_by, origin)
+        row = None
+        for _ in range(_RECORD_ATTEMPTS):
+            row = fetch_one(conn, RECORD_REQUEST_SQL, params)
+            if row is not None:
+                break
+        return _outcome(row, case_id)
 
     def get_request(self, request_id: str) -> dict[str, Any] | None:
         with self.pool.connection() as conn:
@@ -278,6 +350,19 @@ class DagsterTrigger:
         if case_id:
             return f"{self.dagster_ui_url}/runs?q%5B0%5D=tag%3Acase_id%3D{case_id}"
         return f"{self.dagster_ui_url}/runs"
+
+
+def _record_params(case_id: str, case_number: str | None, force: bool, requested_by: str | None,
+                   origin: str) -> dict[str, Any]:
+    return {"case_id": case_id, "case_number": case_number, "force": force, "origin": origin,
+            "requested_by": requested_by}
+
+
+def _outcome(row: dict[str, Any] | None, case_id: str) -> TriggerOutcome:
+    if row is None:
+        raise RuntimeError(f"could not record an extraction request for case {case_id}")
+    created = bool(row.pop("created"))
+    return TriggerOutcome(row, created=created)
 
 
 def _accepts(func: Callable[..., Any], name: str) -> bool:
