@@ -5,7 +5,7 @@
 For each case: record (or reuse) an `extraction_requests` row, submit one run of
 `case_ingestion_job` tagged `case_id` and `request_id` through Dagster's GraphQL API (so it goes
 through the run queue, the concurrency limits and the UI), mark the request `submitted` with
-its run id, and print JSON:
+its run id, and print JSON (with MEDALLION_SUBMIT_CASES_PER_RUN > 1, several cases share a run):
 
     {"submitted": [{"case_id": ..., "request_id": ..., "run_id": ...}], "failed": [], "dagster_ui": ...}
 
@@ -69,12 +69,18 @@ def submit_requests(
     database_url: str | None = None,
     origin: str = "api",
     timeout: int = 30,
+    cases_per_run: int | None = None,
 ) -> list[dict]:
-    """Submit one run per (case_id, request_id); returns [{"case_id", "request_id", "run_id"}].
+    """Submit the (case_id, request_id) pairs; returns [{"case_id", "request_id", "run_id"}], one
+    item per request.
 
-    Each request is marked `submitted` with its run id as soon as its run exists (a request the
-    run already claimed is left `running`). Raises DagsterUnavailable when the webserver cannot
-    be reached (requests not yet submitted stay `queued` for the case sensor)."""
+    cases_per_run (default MEDALLION_SUBMIT_CASES_PER_RUN, 1): 1 is one run per request, tagged
+    `case_id`/`request_id`; more groups the pairs, in order, into runs of up to that many cases
+    (tagged `case_ids`, the request ids in the run config), which amortises Dagster's per-run
+    process launch over a burst of clicks or a bulk call. Each request is marked `submitted` with
+    its run id as soon as its run exists (a request the run already claimed is left `running`).
+    Raises DagsterUnavailable when the webserver cannot be reached (requests not yet submitted
+    stay `queued` for the case sensor)."""
     from dagster_graphql import DagsterGraphQLClient, DagsterGraphQLClientError
 
     from dagster_pipeline.assets.bronze_assets import case_batch_run_config, case_run_tags
@@ -92,24 +98,36 @@ def submit_requests(
         client = DagsterGraphQLClient(dagster_host, port_number=dagster_port, timeout=timeout)
     except DagsterGraphQLClientError as exc:
         raise DagsterUnavailable(f"Dagster is not reachable: {exc}") from exc
+    if cases_per_run is None:
+        from dagster_pipeline.settings import get_pipeline_settings
+
+        cases_per_run = get_pipeline_settings().submit_cases_per_run
+    size = max(1, cases_per_run)
+    pairs = list(requests)
     submitted: list[dict] = []
     with psycopg.connect(_database_url(database_url)) as conn:
-        for case_id, request_id in requests:
+        for start in range(0, len(pairs), size):
+            chunk = pairs[start : start + size]
+            case_ids = [c for c, _ in chunk]
+            request_ids = [r for _, r in chunk]
             try:
                 run_id = client.submit_job_execution(
                     JOB_NAME,
-                    run_config=case_batch_run_config([case_id], [request_id], origin=origin),
-                    tags=case_run_tags([case_id], [request_id], origin=origin),
+                    run_config=case_batch_run_config(case_ids, request_ids, origin=origin),
+                    tags=case_run_tags(case_ids, request_ids, origin=origin),
                 )
             except DagsterGraphQLClientError as exc:
                 if not dagster_reachable(dagster_host, dagster_port):
                     raise DagsterUnavailable(
                         f"Dagster stopped answering after {len(submitted)} submission(s): {exc}", submitted
                     ) from exc
-                raise SubmissionError(f"Dagster refused the run for case {case_id}: {exc}") from exc
-            mark_submitted(conn, request_id, run_id)
+                raise SubmissionError(
+                    f"Dagster refused the run for case(s) {', '.join(case_ids)}: {exc}"
+                ) from exc
+            for case_id, request_id in chunk:
+                mark_submitted(conn, request_id, run_id)
+                submitted.append({"case_id": case_id, "request_id": request_id, "run_id": run_id})
             conn.commit()
-            submitted.append({"case_id": case_id, "request_id": request_id, "run_id": run_id})
     return submitted
 
 

@@ -43,6 +43,9 @@ class PipelineSettings:
     # Runs
     max_concurrent_cases: int  # cases fetched at once inside one run (x4 upstream calls)
     batch_size: int  # cases per run launched by the sensor / refresh schedule
+    # Cases per run when the API / CLI submit several requests at once (a burst of clicks, a bulk
+    # call). 1: one run per request, tagged case_id/request_id (filterable in the UI).
+    submit_cases_per_run: int
     # Case sensor
     sensor_interval_s: int
     sensor_min_age_s: int  # a queued request this old is the sensor's (younger: the API/CLI submit it)
@@ -72,6 +75,7 @@ def get_pipeline_settings() -> PipelineSettings:
         step_retry_delay_s=_float("MEDALLION_STEP_RETRY_DELAY_SECONDS", 30.0),
         max_concurrent_cases=_int("MEDALLION_MAX_CONCURRENT_CASES", 8),
         batch_size=_int("MEDALLION_BATCH_SIZE", 25),
+        submit_cases_per_run=max(1, _int("MEDALLION_SUBMIT_CASES_PER_RUN", 1)),
         sensor_interval_s=_int("MEDALLION_SENSOR_INTERVAL_SECONDS", 15),
         sensor_min_age_s=_int("MEDALLION_SENSOR_MIN_AGE_SECONDS", 10),
         sensor_max_runs_per_tick=_int("MEDALLION_SENSOR_MAX_RUNS_PER_TICK", 20),
