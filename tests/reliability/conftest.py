@@ -11,13 +11,15 @@ from types import SimpleNamespace
 
 import pytest
 
-from tests.reliability.stack import Stack
+from tests.reliability.stack import CASEHELPER_PASSWORD, TIPARSER_KEY, Stack
 from tests.sandbox_fixtures import start_sandbox
 
 
 def pytest_collection_modifyitems(items):
+    # Everything here needs the stack, except the checkers' own unit tests (run by `make test`).
     for item in items:
-        if "tests/reliability/" in str(item.fspath).replace("\\", "/"):
+        path = str(item.fspath).replace("\\", "/")
+        if "tests/reliability/" in path and not path.endswith("/test_checkers.py"):
             item.add_marker(pytest.mark.reliability)
 
 
@@ -29,7 +31,10 @@ def stack() -> Iterator[Stack]:
     # away from a running server (pg_ctl "Permission denied", checkpointer PANIC on pg_control).
     root = Path(tempfile.mkdtemp(prefix="medallion-reliability-"))
     root.chmod(0o755)
-    with start_sandbox() as sb:
+    # Sandboxes that require this stack's distinctive secrets, so the secrets really travel and the
+    # last scenario can search every log for them.
+    secrets = {"SANDBOX_TIPARSER_API_KEY": TIPARSER_KEY, "SANDBOX_CASEHELPER_PASSWORD": CASEHELPER_PASSWORD}
+    with start_sandbox(secrets) as sb:
         st = None
         try:
             st = Stack(root, sb)

@@ -22,8 +22,21 @@ LAYER_TABLES = ("tax_years", "account_activity", "csed_assessments", "csed_tolli
 BRONZE_TABLES = ("bronze_at_raw", "bronze_wi_raw", "bronze_trt_raw", "bronze_interview_raw")
 
 
+# What a client saw and which bearer tokens it used: the last scenario searches them (and every
+# log) for secrets.
+TOKENS: set[str] = set()
+RESPONSES: list[tuple[str, int, str]] = []
+
+
 def token() -> str:
-    return create_dev_token(Settings(supabase_jwt_secret=JWT_SECRET, environment="test"))
+    value = create_dev_token(Settings(supabase_jwt_secret=JWT_SECRET, environment="test"))
+    TOKENS.add(value)
+    return value
+
+
+def record(label: str, response: httpx.Response) -> None:
+    headers = "\n".join(f"{k}: {v}" for k, v in response.headers.items())
+    RESPONSES.append((label, response.status_code, headers + "\n\n" + response.text))
 
 
 def trigger_many(stack: Stack, case_ids: list[str], workers: int = 16) -> list[tuple[str, int, dict]]:
@@ -33,6 +46,7 @@ def trigger_many(stack: Stack, case_ids: list[str], workers: int = 16) -> list[t
     def one(case_id: str) -> tuple[str, int, dict]:
         with httpx.Client(base_url=stack.api_url, headers=headers, timeout=30) as c:
             r = c.post(f"/api/dagster/cases/{case_id}/extract")
+            record(f"POST extract {case_id}", r)
             return case_id, r.status_code, (r.json() if r.headers.get("content-type", "").startswith(
                 "application/json") else {})
 
@@ -48,18 +62,38 @@ def requests_state(stack: Stack, request_ids: list[str]) -> dict[str, dict[str, 
     return {r[0]: {"case_id": r[1], "status": r[2], "error": r[3], "attempts": r[4], "run_id": r[5]} for r in rows}
 
 
+def unfinished(request_ids: list[str], state: dict[str, dict[str, Any]]) -> list[str]:
+    """One line per accepted request that is lost (no row) or not in a final state."""
+    problems = [f"request {rid}: lost (no extraction_requests row)" for rid in dict.fromkeys(request_ids)
+                if rid not in state]
+    problems += [f"request {rid} case {s['case_id']}: still {s['status']} (attempts {s['attempts']}, run "
+                 f"{s['run_id']}, error {s['error']!r})" for rid, s in state.items()
+                 if rid in request_ids and s["status"] not in TERMINAL]
+    return problems
+
+
 def wait_terminal(stack: Stack, request_ids: list[str], timeout: float) -> dict[str, dict[str, Any]]:
+    """Until every request is final; else fail naming each lost or unfinished request."""
     deadline = time.monotonic() + timeout
     while True:
         state = requests_state(stack, request_ids)
-        if len(state) == len(set(request_ids)) and all(s["status"] in TERMINAL for s in state.values()):
+        problems = unfinished(request_ids, state)
+        if not problems:
             return state
         if time.monotonic() > deadline:
-            pending = {k: v for k, v in state.items() if v["status"] not in TERMINAL}
-            missing = set(request_ids) - set(state)
-            raise AssertionError(f"not finished after {timeout:.0f}s: {len(pending)} pending "
-                                 f"(e.g. {list(pending.values())[:5]}), {len(missing)} missing")
+            raise AssertionError(f"{len(problems)} of {len(set(request_ids))} requests not final after "
+                                 f"{timeout:.0f}s:\n" + "\n".join(problems[:15]))
         time.sleep(1.0)
+
+
+def ran_more_than_once(runs: dict[str, list[str]], request_ids: list[str]) -> list[str]:
+    """One line per request carried by no Dagster run or by more than one."""
+    out = []
+    for rid in dict.fromkeys(request_ids):
+        n = len(runs.get(rid, []))
+        if n != 1:
+            out.append(f"request {rid}: {n} Dagster runs {runs.get(rid, [])}")
+    return out
 
 
 def runs_per_request(stack: Stack) -> dict[str, list[str]]:
@@ -84,7 +118,7 @@ def runs_per_request(stack: Stack) -> dict[str, list[str]]:
     return out
 
 
-def layer_counts(stack: Stack, case_ids: list[str]) -> dict[tuple[str, str], int]:
+def layer_counts(stack: Any, case_ids: list[str]) -> dict[tuple[str, str], int]:
     with stack.db() as conn:
         tables = [t for t in LAYER_TABLES + BRONZE_TABLES
                   if conn.execute("SELECT 1 FROM information_schema.columns WHERE table_schema = 'public'"
@@ -97,18 +131,10 @@ def layer_counts(stack: Stack, case_ids: list[str]) -> dict[tuple[str, str], int
         return out
 
 
-def duplicated_rows(stack: Stack, case_ids: list[str]) -> list[str]:
-    """Silver/gold rows a clean re-derivation would not produce, and bronze rows stored twice.
-
-    Oracle: rebuild_from_bronze(case) re-derives the case's silver and gold from its latest bronze
-    rows (make rebuild); if the pipeline had duplicated a row, the counts shrink. The sandbox
-    answers identically every time, so a second bronze row per (case, source) is a duplicate too."""
-    before = layer_counts(stack, case_ids)
-    problems = [f"{t} case {c}: {n} rows" for (t, c), n in before.items() if t in BRONZE_TABLES and n > 1]
-    with stack.db() as conn:
-        for case_id in case_ids:
-            conn.execute("SELECT * FROM public.rebuild_from_bronze(%s)", (case_id,))
-    after = layer_counts(stack, case_ids)
+def duplicate_problems(before: dict[tuple[str, str], int], after: dict[tuple[str, str], int]) -> list[str]:
+    """Bronze stored twice for a (table, case), and silver/gold counts a clean re-derivation changes."""
+    problems = [f"{t} case {c}: {n} rows (one expected)" for (t, c), n in sorted(before.items())
+                if t in BRONZE_TABLES and n > 1]
     for key in sorted(set(before) | set(after)):
         if key[0] in LAYER_TABLES and before.get(key, 0) != after.get(key, 0):
             problems.append(f"{key[0]} case {key[1]}: {before.get(key, 0)} rows, clean re-derivation "
@@ -116,5 +142,25 @@ def duplicated_rows(stack: Stack, case_ids: list[str]) -> list[str]:
     return problems
 
 
+def duplicated_rows(stack: Any, case_ids: list[str]) -> list[str]:
+    """Silver/gold rows a clean re-derivation would not produce, and bronze rows stored twice.
+
+    Oracle: rebuild_from_bronze(case) re-derives the case's silver and gold from its latest bronze
+    rows (make rebuild); if the pipeline had duplicated a row, the counts shrink. The sandbox
+    answers identically every time, so a second bronze row per (case, source) is a duplicate too.
+    `stack`: anything with db() -> an autocommit connection to the app database."""
+    before = layer_counts(stack, case_ids)
+    with stack.db() as conn:
+        for case_id in case_ids:
+            conn.execute("SELECT * FROM public.rebuild_from_bronze(%s)", (case_id,))
+    return duplicate_problems(before, layer_counts(stack, case_ids))
+
+
 def plain_reason(error: str | None) -> bool:
     return bool(error) and "Traceback" not in error and 'File "' not in error and len(error) < 2000
+
+
+def find_secrets(texts: dict[str, str], secrets: dict[str, str]) -> list[str]:
+    """'<secret name> in <where>' for each secret value found in each text."""
+    return [f"{name} in {where}" for where, text in texts.items() for name, value in secrets.items()
+            if value and value in text]
