@@ -52,7 +52,7 @@ def _case_ids(start: int, count: int) -> list[str]:
 def _make_plain_tables(conn: psycopg.Connection) -> None:
     for source in SOURCES:
         conn.execute(f"CREATE TABLE plain_bronze_{source}"
-                     f" (LIKE bronze_{source}_raw INCLUDING DEFAULTS INCLUDING IDENTITY)")
+                     f" (LIKE bronze_{source}_raw INCLUDING DEFAULTS INCLUDING IDENTITY INCLUDING COMPRESSION)")
         conn.execute(f"ALTER TABLE plain_bronze_{source} ALTER COLUMN payload_hash DROP NOT NULL")
 
 

@@ -137,7 +137,7 @@ def _compare(step: str, old: dict[str, list], new: dict[str, list]) -> list[str]
     rows = sum(len(v) for k, v in new.items() if k in SILVER + GOLD)
     errors = len(new["transformation_errors"])
     sys.stdout.write(f"{step:34s} {'identical' if not problems else 'DIFFERENT'}: {rows} silver/gold rows,"
-          f" {errors} transformation errors\n")
+                     f" {errors} transformation errors\n")
     return problems
 
 
