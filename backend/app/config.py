@@ -96,6 +96,8 @@ class Settings(BaseSettings):
     alert_webhook_url: str | None = None
     # How long `async_mode=false` extraction waits for completion before answering "still running".
     extract_sync_timeout_s: float = 120.0
+    # Per-process cache of the status answer, seconds (0 = off, at most 1); see services/status_cache.py.
+    status_cache_ttl_s: float = Field(1.0, ge=0.0, le=1.0)
 
     @property
     def is_local(self) -> bool:

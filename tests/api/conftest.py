@@ -46,8 +46,11 @@ class FakeSubmitter:
 
 
 def make_settings(**overrides: Any) -> Settings:
+    # The status cache is off here: these tests write states as Dagster would (another process,
+    # which cannot invalidate it) and read the status at once. tests/api/test_status_cache.py
+    # covers the cache itself.
     base = {"environment": "test", "dagster_host": "127.0.0.1", "dagster_port": 1,  # nothing listens on :1
-            "dagster_ui_url": "http://localhost:3000"}
+            "dagster_ui_url": "http://localhost:3000", "status_cache_ttl_s": 0}
     return Settings(**{**base, **overrides})
 
 

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Annotated, Literal
 
-from fastapi import APIRouter, Query, Response, status
+from fastapi import APIRouter, Query, Request, Response, status
 
 from backend.app.deps import DbDep, ExistingCaseId, ValidCaseId
 from backend.app.schemas.cases import CaseCreate, CaseList, CaseOut, CaseRows, CaseUpdate, TaxYearRows
@@ -54,9 +54,11 @@ def update_case(case_id: ValidCaseId, body: CaseUpdate, conn: DbDep) -> CaseOut:
 
 @router.delete("/{case_id}", status_code=status.HTTP_204_NO_CONTENT, response_class=Response,
                summary="Delete a case and all its data", responses=CASE_ERRORS)
-def delete_case(case_id: ValidCaseId, conn: DbDep) -> Response:
+def delete_case(case_id: ValidCaseId, conn: DbDep, request: Request) -> Response:
     """Deletes the case with its bronze, silver and gold rows and its extraction history."""
     case_data.delete_case(conn, case_id)
+    conn.commit()  # before the status cache forgets the case, so no poll can re-cache the old state
+    request.app.state.status_cache.invalidate(case_id)
     return Response(status_code=status.HTTP_204_NO_CONTENT)
 
 

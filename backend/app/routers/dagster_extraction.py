@@ -15,7 +15,7 @@ from typing import Annotated, Any
 from fastapi import APIRouter, Body, Query, Request, Response, status
 from fastapi.responses import RedirectResponse
 
-from backend.app.deps import AsyncPoolDep, CurrentUser, PoolDep, SettingsDep, StatusDep, TriggerDep, ValidCaseId
+from backend.app.deps import AsyncPoolDep, CaseIdPath, CurrentUser, PoolDep, SettingsDep, StatusDep, TriggerDep
 from backend.app.logging_config import bind
 from backend.app.schemas.common import AUTH_ERRORS, error_responses
 from backend.app.schemas.extraction import (
@@ -70,6 +70,13 @@ async def _status(apool: Any, service: CaseStatusService, trigger: DagsterTrigge
     return CaseStatus.model_validate(data)
 
 
+async def _status_json(apool: Any, service: CaseStatusService, trigger: DagsterTrigger,
+                       case_id: str) -> tuple[bytes, str | None]:
+    """The status answer serialised once (what the status cache holds), with its run id."""
+    status_model = await _status(apool, service, trigger, case_id)
+    return status_model.__pydantic_serializer__.to_json(status_model), status_model.run_id
+
+
 async def _extract(request: ExtractRequest, user: Any, trigger: DagsterTrigger, apool: Any,
                    service: CaseStatusService, response: Response, default_wait_s: float) -> TriggerResponse:
     bind(case_id=request.case_id)
@@ -106,12 +113,9 @@ async def _extract(request: ExtractRequest, user: Any, trigger: DagsterTrigger, 
                **AUTH_ERRORS},
 )
 async def extract_case(
-    case_id: ValidCaseId,
+    case_id: CaseIdPath,
     user: CurrentUser,
-    trigger: TriggerDep,
-    apool: AsyncPoolDep,
-    service: StatusDep,
-    settings: SettingsDep,
+    request: Request,
     response: Response,
     async_mode: Annotated[bool, Query(description="false: wait for the run to finish")] = True,
     force: Annotated[bool, Query(description="start another run even if one is active")] = False,
@@ -121,9 +125,13 @@ async def extract_case(
     """Record an extraction request for the case and answer at once (`202`, `status: "triggered"`).
     A second call while the case is queued or running returns the same request
     (`status: "already_active"`, same `request_id`) unless `force=true`."""
+    # app.state read here rather than through four dependencies: each one costs FastAPI more than
+    # the dedup statement costs Postgres.
+    state = request.app.state
     body = ExtractRequest(case_id=case_id, case_number=case_number, async_mode=async_mode, force=force,
                           wait_seconds=wait_seconds)
-    return await _extract(body, user, trigger, apool, service, response, settings.extract_sync_timeout_s)
+    return await _extract(body, user, state.trigger, state.async_pool, state.status_service, response,
+                          state.settings.extract_sync_timeout_s)
 
 
 @router.post(
@@ -160,12 +168,18 @@ def extract_bulk(body: BulkExtractRequest, user: CurrentUser, trigger: TriggerDe
 
 @router.get("/status/{case_id}", response_model=CaseStatus, summary="Where a case's extraction stands",
             responses=AUTH_ERRORS)
-async def case_status(case_id: ValidCaseId, _user: CurrentUser, apool: AsyncPoolDep, service: StatusDep,
-                      trigger: TriggerDep) -> CaseStatus:
+async def case_status(case_id: CaseIdPath, request: Request) -> Response:
     """Layer counts, each source's state, plain errors and the run id. Poll this every few
     seconds after a trigger; stop when `status` is `complete`, `partial` or `failed`.
-    An unknown case answers `not_started` (it is not an error to ask)."""
-    return await _status(apool, service, trigger, case_id)
+    An unknown case answers `not_started` (it is not an error to ask). The answer may be up to
+    1 s old (`checked_at` says when it was observed; STATUS_CACHE_TTL_S, 0 turns that off); a
+    trigger from this API shows at once."""
+    bind(case_id=case_id)  # the caller is signed in: the router's get_current_user dependency
+    state = request.app.state
+    body, run_id = await state.status_cache.get(
+        case_id, lambda: _status_json(state.async_pool, state.status_service, state.trigger, case_id))
+    bind(run_id=run_id)
+    return Response(body, media_type="application/json")
 
 
 @router.get("/health", response_model=DagsterHealth, summary="Is Dagster reachable",

@@ -28,6 +28,7 @@ def trigger_legacy(case_id: ValidCaseId, user: CurrentUser, request: Request, po
     Takes as long as the upstream services take (seconds). Upstream failures are reported per
     source in plain words; the answer is `200` with `status` complete, partial or failed."""
     result = _extractor(request).extract(case_id, requested_by=user.id)
+    request.app.state.status_cache.invalidate(case_id)
     with pool.connection() as conn:
         status = service.fetch(conn, case_id)
     status["dagster_ui"] = None

@@ -124,6 +124,7 @@ class DagsterTrigger:
         load_submitter: bool = True,
         batch_max: int = 50,
         linger_s: float = 0.05,
+        on_change: Callable[..., None] | None = None,
     ) -> None:
         self.pool = pool
         self.dagster_host = dagster_host
@@ -138,6 +139,9 @@ class DagsterTrigger:
         self._thread: threading.Thread | None = None
         self._health_cache: tuple[float, bool] = (0.0, False)
         self.submitted_batches = 0
+        # Called with the case ids whose request this object just recorded or changed (the API's
+        # status cache invalidates them). Must be cheap and thread-safe.
+        self._on_change = on_change or (lambda *_case_ids: None)
 
     # ---------------------------------------------------------------- lifecycle
     def start(self) -> None:
@@ -176,6 +180,7 @@ class DagsterTrigger:
                 requested_by: str | None = None, origin: str = "api") -> TriggerOutcome:
         with self.pool.connection() as conn:
             outcome = self._record(conn, case_id, case_number, force, requested_by, origin)
+        self._on_change(case_id)
         if outcome.created:
             self._enqueue(outcome.request_id)
         return outcome
@@ -195,6 +200,7 @@ class DagsterTrigger:
                 if row is not None:
                     break
         outcome = _outcome(row, case_id)
+        self._on_change(case_id)
         if outcome.created:
             self._enqueue(outcome.request_id)
         return outcome
@@ -205,6 +211,7 @@ class DagsterTrigger:
         with self.pool.connection() as conn:
             for case_id in dict.fromkeys(case_ids):  # de-duplicated, order kept
                 outcomes.append(self._record(conn, case_id, None, force, requested_by, origin))
+        self._on_change(*(o.request["case_id"] for o in outcomes))
         for outcome in outcomes:
             if outcome.created:
                 self._enqueue(outcome.request_id)
@@ -265,6 +272,7 @@ class DagsterTrigger:
         if not claimed:
             return
         pairs = [(row["case_id"], str(row["request_id"])) for row in claimed]
+        self._on_change(*(case_id for case_id, _ in pairs))
         submitter = self._submitter
         try:
             if submitter is None:
@@ -274,7 +282,7 @@ class DagsterTrigger:
                 kwargs["database_url"] = self.pool.conninfo
             results = submitter(pairs, **kwargs)
         except Exception as exc:
-            self._requeue([rid for _, rid in pairs], DAGSTER_DOWN_MESSAGE)
+            self._requeue(pairs, DAGSTER_DOWN_MESSAGE)
             log.warning("Dagster submission failed for %d request(s), left queued for the sensor: %s",
                         len(pairs), type(exc).__name__ + (f": {exc}" if str(exc) else ""))
             return
@@ -285,7 +293,7 @@ class DagsterTrigger:
         by_request = {rid: case_id for case_id, rid in pairs}
         by_case = {case_id: rid for case_id, rid in pairs}
         runs: list[tuple[str, str]] = []
-        failed: list[str] = []
+        failed: list[tuple[str, str]] = []
         for result in results:
             if not isinstance(result, dict):
                 continue
@@ -296,7 +304,7 @@ class DagsterTrigger:
             if run_id:
                 runs.append((str(run_id), rid))
             elif result.get("error") or result.get("ok") is False:
-                failed.append(rid)
+                failed.append((by_request[rid], rid))
         with self.pool.connection() as conn:
             for run_id, rid in runs:
                 conn.execute(
@@ -306,17 +314,20 @@ class DagsterTrigger:
                 )
                 log.info("extraction request submitted", extra={"extraction_request_id": rid, "run_id": run_id,
                                                                   "case_id": by_request[rid]})
+        self._on_change(*(by_request[rid] for _, rid in runs))
         if failed:
             self._requeue(failed, "Dagster did not accept the run; the request is kept and will be retried.")
 
-    def _requeue(self, request_ids: list[str], message: str) -> None:
+    def _requeue(self, pairs: list[tuple[str, str]], message: str) -> None:
+        """(case_id, request_id) pairs back to queued (the case sensor has them from there)."""
         with self.pool.connection() as conn:
             conn.execute(
                 "UPDATE public.extraction_requests SET status = 'queued', submitted_at = NULL, error = %s,"
                 " updated_at = now() WHERE request_id = ANY(%s::uuid[]) AND status = 'submitted'"
                 " AND dagster_run_id IS NULL",
-                (message, request_ids),
+                (message, [rid for _, rid in pairs]),
             )
+        self._on_change(*(case_id for case_id, _ in pairs))
 
     # ---------------------------------------------------------------- Dagster itself
     def reachable(self, *, max_age_s: float = 5.0, timeout_s: float = 1.5) -> bool:
