@@ -6,6 +6,16 @@ wrk, not a Python client: an asyncio/httpx generator tops out near 130 req/s on 
 measures itself rather than the server. wrk runs with WRK_THREADS threads (default 1, so that on
 a 2-core machine one core is left for the server and Postgres) and `--timeout 10s`.
 `make bench` installs it from Debian (`apt-get install -y wrk`) when it is missing.
+
+Two ways to load the server:
+
+* saturated (`rate=None`): every connection sends its next request as soon as the previous
+  answer arrives. Throughput is the server's maximum; latency is then mostly queueing (Little's
+  law: 50 connections at R req/s wait 50/R s on average).
+* paced (`rate=R`): the same connections, but requests leave on a fixed schedule of R per
+  second (a Lua `delay()` on a monotonic clock, via LuaJIT's FFI), so the latency is what a
+  request sees at that load. If the server cannot keep up the achieved rate falls below R
+  (reported), and the latency then excludes the time spent waiting for a free connection.
 """
 
 from __future__ import annotations
@@ -45,6 +55,30 @@ end
 """
 
 
+# Paced load: the thread's requests leave every 1000/rate ms (threads split the rate).
+_PACED = r"""
+local ffi = require("ffi")
+ffi.cdef[[
+typedef struct { long tv_sec; long tv_nsec; } medallion_timespec;
+int clock_gettime(int clk_id, medallion_timespec *tp);
+]]
+local medallion_ts = ffi.new("medallion_timespec")
+local function medallion_now_ms()
+  ffi.C.clock_gettime(1, medallion_ts)  -- CLOCK_MONOTONIC
+  return tonumber(medallion_ts.tv_sec) * 1000 + tonumber(medallion_ts.tv_nsec) / 1e6
+end
+local medallion_next = nil
+function delay()
+  local now = medallion_now_ms()
+  if medallion_next == nil or medallion_next < now - 1000 then medallion_next = now end
+  local slot = medallion_next
+  medallion_next = medallion_next + MEDALLION_INTERVAL_MS
+  if slot > now then return slot - now end
+  return 0
+end
+"""
+
+
 class WrkMissing(RuntimeError):
     pass
 
@@ -63,13 +97,13 @@ def _free_port() -> int:
 
 
 @contextlib.contextmanager
-def api_server(database_url: str, *, log_level: str = "WARNING") -> Iterator[str]:
+def api_server(database_url: str, *, log_level: str = "WARNING", env: dict[str, str] | None = None) -> Iterator[str]:
     """`uvicorn backend.app.main:app`, one worker, on the scratch database. Dagster points at a
     closed port: triggers are recorded and stay queued (what the API itself costs is measured).
     LOG_LEVEL=WARNING keeps 100k access lines out of backend/logs/app.log."""
-    port = int(os.environ.get("BENCH_API_PORT") or _free_port())
+    port = _free_port()
     env = {**os.environ, "DATABASE_URL": database_url, "DAGSTER_PORT": "1", "LOG_LEVEL": log_level,
-           "PYTHONPATH": str(PROJECT_ROOT)}
+           "PYTHONPATH": str(PROJECT_ROOT), **(env or {})}
     proc = subprocess.Popen([sys.executable, "-m", "uvicorn", "backend.app.main:app", "--host", "127.0.0.1",
                              "--port", str(port), "--workers", "1", "--log-level", "warning", "--no-access-log"],
                             cwd=PROJECT_ROOT, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
@@ -104,7 +138,8 @@ def _lua_string(value: str) -> str:
 
 
 def lua_script(*, method: str = "GET", path: str | None = None, body: str | None = None, auth: bool = True,
-               distinct_path: str | None = None, distinct_base: int = 0) -> str:
+               distinct_path: str | None = None, distinct_base: int = 0, rate: float | None = None,
+               threads: int | None = None) -> str:
     """A wrk script: method, headers (bearer token, JSON content type), a fixed body, and either
     the URL's path or, with `distinct_path` (a format with one `%s`), a new path per request:
     ids distinct_base + thread * 10^9 + n, so every request is for a case never seen before."""
@@ -127,6 +162,10 @@ def lua_script(*, method: str = "GET", path: str | None = None, body: str | None
             f"  return wrk.format(nil, string.format({_lua_string(distinct_path)}, id))",
             "end",
         ]
+    if rate:
+        interval_ms = 1000.0 * (threads or WRK_THREADS) / rate
+        lines.append(f"MEDALLION_INTERVAL_MS = {interval_ms:.6f}")
+        lines.append(_PACED)
     return "\n".join(lines) + "\n" + _DONE_HOOK
 
 
@@ -143,6 +182,7 @@ class LoadResult:
     mean_ms: float
     connections: int
     threads: int
+    offered_rate: float | None = None
 
     @property
     def rps(self) -> float:
@@ -152,11 +192,12 @@ class LoadResult:
         return {"requests": self.requests, "errors": self.errors, "seconds": round(self.seconds, 2),
                 "req_per_s": round(self.rps, 1), "p50_ms": round(self.p50_ms, 2), "p90_ms": round(self.p90_ms, 2),
                 "p95_ms": round(self.p95_ms, 2), "p99_ms": round(self.p99_ms, 2), "max_ms": round(self.max_ms, 2),
-                "mean_ms": round(self.mean_ms, 2), "connections": self.connections, "wrk_threads": self.threads}
+                "mean_ms": round(self.mean_ms, 2), "connections": self.connections, "wrk_threads": self.threads,
+                "offered_req_per_s": self.offered_rate}
 
 
 def wrk(base_url: str, script: str, *, path: str = "/", connections: int = 50, duration_s: float = 10.0,
-        threads: int | None = None) -> LoadResult:
+        threads: int | None = None, rate: float | None = None) -> LoadResult:
     """Run wrk against base_url + path with the given Lua script; errors = socket errors plus
     HTTP answers >= 400 (wrk's own count)."""
     threads = threads or WRK_THREADS
@@ -177,12 +218,13 @@ def wrk(base_url: str, script: str, *, path: str = "/", connections: int = 50, d
     return LoadResult(requests=r["requests"], errors=errors, seconds=r["duration_us"] / 1e6,
                       p50_ms=r["p50_us"] / 1000, p90_ms=r["p90_us"] / 1000, p95_ms=r["p95_us"] / 1000,
                       p99_ms=r["p99_us"] / 1000, max_ms=r["max_us"] / 1000, mean_ms=r["mean_us"] / 1000,
-                      connections=connections, threads=threads)
+                      connections=connections, threads=threads, offered_rate=rate)
 
 
 def load(base_url: str, path: str, *, method: str = "GET", body: str | None = None, auth: bool = True,
          connections: int = 50, duration_s: float = 10.0, distinct_path: str | None = None,
-         distinct_base: int = 0) -> LoadResult:
+         distinct_base: int = 0, rate: float | None = None) -> LoadResult:
+    """Saturated load (rate=None) or paced at `rate` requests/s over the same connections."""
     script = lua_script(method=method, body=body, auth=auth, distinct_path=distinct_path,
-                        distinct_base=distinct_base)
-    return wrk(base_url, script, path=path, connections=connections, duration_s=duration_s)
+                        distinct_base=distinct_base, rate=rate)
+    return wrk(base_url, script, path=path, connections=connections, duration_s=duration_s, rate=rate)

@@ -1,6 +1,12 @@
-"""Status endpoint throughput: GET /api/dagster/status/{case_id} for a fully ingested case,
-50 connections (wrk), one uvicorn worker. Baseline: GET /healthz measured the same way, in the
-same run. Target (issue 5): >= 1,000 req/s with p99 <= 30 ms on a 2-core machine.
+"""Status endpoint: GET /api/dagster/status/{case_id} for a fully ingested case, 50
+connections (wrk), one uvicorn worker. Target (issue 5): >= 1,000 req/s with p99 <= 30 ms on a
+2-core machine.
+
+Measured twice, each against GET /healthz measured the same way in the same run:
+* saturated: the most requests/s the server answers (its p99 there is queueing: 50/R);
+* paced at 1,000 req/s: the p99 a request sees at the target load.
+And on two servers: the default (status cache on, <= 1 s, services/status_cache.py) and
+STATUS_CACHE_TTL_S=0 (every poll runs the status query: the real path's own cost).
 
     python -m bench.bench_api_status      # prints JSON
 """
@@ -34,29 +40,61 @@ def _ingest(database_url: str) -> None:
                 data_saver.set_source_state(conn, CASE_ID, source, "stored", bronze_id=saved.bronze_id)
 
 
+TARGET_RATE = 1000.0
+
+
+def _measure_server(base: str, duration_s: float, connections: int) -> dict:
+    load(base, STATUS_PATH, connections=connections, duration_s=2)  # warm-up
+    load(base, "/healthz", auth=False, connections=connections, duration_s=2)
+    out = {}
+    # interleaved, so that a noisy neighbour hurts the figure and its baseline alike
+    out["status_saturated"] = load(base, STATUS_PATH, connections=connections, duration_s=duration_s).as_dict()
+    out["healthz_saturated"] = load(base, "/healthz", auth=False, connections=connections,
+                                    duration_s=duration_s).as_dict()
+    out["status_paced"] = load(base, STATUS_PATH, connections=connections, duration_s=duration_s,
+                               rate=TARGET_RATE).as_dict()
+    out["healthz_paced"] = load(base, "/healthz", auth=False, connections=connections, duration_s=duration_s,
+                                rate=TARGET_RATE).as_dict()
+    return out
+
+
 def measure(duration_s: float = 10.0, connections: int = 50) -> dict:
     with scratch_database() as url:
         _ingest(url)
         with api_server(url) as base:
-            load(base, STATUS_PATH, connections=connections, duration_s=2)  # warm-up
-            load(base, "/healthz", auth=False, connections=connections, duration_s=2)
-            status = load(base, STATUS_PATH, connections=connections, duration_s=duration_s)
-            healthz = load(base, "/healthz", auth=False, connections=connections, duration_s=duration_s)
+            cached = _measure_server(base, duration_s, connections)
+        with api_server(url, env={"STATUS_CACHE_TTL_S": "0"}) as base:
+            uncached = _measure_server(base, duration_s, connections)
     return {"benchmark": BENCH, "connections": connections, "wrk_threads": WRK_THREADS, "workers": 1,
-            "status": status.as_dict(), "healthz_baseline": healthz.as_dict()}
+            "target_rate": TARGET_RATE, "cache_on": cached, "cache_off": uncached}
+
+
+def _figures(r: dict, label: str, note_extra: str, connections: int) -> list[Figure]:
+    s, h = r["status_saturated"], r["healthz_saturated"]
+    sp, hp = r["status_paced"], r["healthz_paced"]
+    errors = s["errors"] + sp["errors"]
+    base = f"wrk -t{s['wrk_threads']} -c{connections}, 1 uvicorn worker, {note_extra}"
+    paced_ok = sp["req_per_s"] >= 0.95 * TARGET_RATE
+    return [
+        Figure(BENCH, f"status req/s, saturated, {label}", s["req_per_s"], "req/s", "healthz req/s, saturated",
+               h["req_per_s"], ">= 1000", s["req_per_s"] >= 1000 and errors == 0,
+               f"{base}; errors={s['errors']}; status p50 {s['p50_ms']} ms, p99 {s['p99_ms']} ms (healthz p50 "
+               f"{h['p50_ms']} ms, p99 {h['p99_ms']} ms): at saturation p99 is mostly queueing"),
+        Figure(BENCH, f"status p99 at 1,000 req/s offered, {label} (ms)", sp["p99_ms"], "ms",
+               "healthz p99 at 1,000 req/s", hp["p99_ms"], "<= 30",
+               sp["p99_ms"] <= 30 and paced_ok and errors == 0,
+               f"{base}; achieved {sp['req_per_s']} req/s (healthz {hp['req_per_s']}); p50 {sp['p50_ms']} ms, "
+               f"p95 {sp['p95_ms']} ms; errors={sp['errors']}"),
+        Figure(BENCH, f"status p99 saturated, {label} (ms)", s["p99_ms"], "ms", "healthz p99, saturated",
+               h["p99_ms"], None, None, f"{base}; {s['req_per_s']} req/s"),
+    ]
 
 
 def run() -> list[Figure]:
     result = measure()
-    s, h = result["status"], result["healthz_baseline"]
-    note = (f"wrk -t{result['wrk_threads']} -c{result['connections']}, 1 uvicorn worker, errors={s['errors']}; "
-            f"status p50 {s['p50_ms']} ms / healthz p50 {h['p50_ms']} ms")
-    return [
-        Figure(BENCH, "status req/s", s["req_per_s"], "req/s", "healthz req/s", h["req_per_s"], ">= 1000",
-               s["req_per_s"] >= 1000 and s["errors"] == 0, note),
-        Figure(BENCH, "status p99 (ms)", s["p99_ms"], "ms", "healthz p99", h["p99_ms"], "<= 30",
-               s["p99_ms"] <= 30 and s["errors"] == 0, note),
-    ]
+    c = result["connections"]
+    return (_figures(result["cache_on"], "cache on", "status cache <= 1 s (default)", c)
+            + _figures(result["cache_off"], "cache off", "STATUS_CACHE_TTL_S=0: every poll runs the query", c))
 
 
 if __name__ == "__main__":
