@@ -136,3 +136,27 @@ def test_request_ids_are_unique_and_hex():
     ids = {new_request_id() for _ in range(10_000)}
     assert len(ids) == 10_000
     assert all(len(i) == 32 and int(i, 16) >= 0 for i in ids)
+
+
+# ------------------------------------------------------------------------------ Dagster down
+def test_worker_stops_calling_the_submitter_while_dagster_stays_down(api, case_id, submitter, database_url):
+    """The first failure requeues as before (attempt 1); later batches only note the reason on the
+    rows (no claim, no submitter call) until the probe says Dagster answers again."""
+    trigger = api.app.state.trigger
+    submitter.down = True
+    first = api.post(f"/api/dagster/cases/{case_id}/extract").json()["request_id"]
+    assert trigger.wait_idle(10) and len(submitter.calls) == 1
+    second_case = str(int(case_id) - 3).rjust(12, "9")
+    second = api.post(f"/api/dagster/cases/{second_case}/extract").json()["request_id"]
+    assert trigger.wait_idle(10) and len(submitter.calls) == 1  # not called again
+    with psycopg.connect(database_url) as conn:
+        rows = {r[0]: r[1:] for r in conn.execute(
+            "SELECT request_id::text, status, attempts, error LIKE 'Dagster was not reachable%%'"
+            " FROM public.extraction_requests WHERE request_id = ANY(%s::uuid[])", ([first, second],))}
+    assert rows[first] == ("queued", 1, True) and rows[second] == ("queued", 0, True)
+    # Dagster is back: the next batch goes to the submitter again
+    submitter.down = False
+    trigger._health_cache = (time.monotonic(), True)
+    third_case = str(int(case_id) - 5).rjust(12, "9")
+    api.post(f"/api/dagster/cases/{third_case}/extract")
+    assert trigger.wait_idle(10) and len(submitter.calls) == 2 and submitter.calls[-1][0][0] == third_case

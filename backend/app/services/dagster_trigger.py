@@ -36,6 +36,7 @@ log = get_logger("dagster_trigger")
 ACTIVE_STATUSES = ("queued", "submitted", "running")
 Submitter = Callable[..., list[dict[str, Any]]]
 DAGSTER_DOWN_MESSAGE = "Dagster was not reachable; the request is kept and will run when Dagster is back."
+DOWN_PROBE_EVERY_S = 1.0  # after a failed submission: how often the worker asks whether Dagster is back
 
 _REQUEST_COLUMNS = ("request_id, case_id, case_number, status, force, requested_by, origin, dagster_run_id,"
                     " error, attempts, requested_at, submitted_at, started_at, finished_at, updated_at")
@@ -138,6 +139,11 @@ class DagsterTrigger:
         self._stop = threading.Event()
         self._thread: threading.Thread | None = None
         self._health_cache: tuple[float, bool] = (0.0, False)
+        self._http: httpx.Client | None = None
+        self._http_lock = threading.Lock()
+        # After a failed submission the worker does not call the submitter again until the cheap
+        # reachability probe (GET /server_info, at most once a second) says Dagster is back.
+        self._dagster_down = False
         self.submitted_batches = 0
         # Called with the case ids whose request this object just recorded or changed (the API's
         # status cache invalidates them). Must be cheap and thread-safe.
@@ -161,6 +167,10 @@ class DagsterTrigger:
         if self._thread:
             self._thread.join(timeout)
             self._thread = None
+        with self._http_lock:
+            if self._http is not None:
+                self._http.close()
+                self._http = None
 
     @property
     def worker_alive(self) -> bool:
@@ -261,6 +271,17 @@ class DagsterTrigger:
                     self._queue.task_done()
 
     def _submit_batch(self, request_ids: list[str]) -> None:
+        if self._dagster_down and not self.reachable(max_age_s=DOWN_PROBE_EVERY_S):
+            # Dagster failed a moment ago and still does not answer: no claim, no submission
+            # attempt (each costs the submitter a new HTTP client and TLS context, CPU that holds
+            # the GIL the event loop needs). The rows stay queued, with the reason, for the sensor.
+            with self.pool.connection() as conn:
+                conn.execute(
+                    "UPDATE public.extraction_requests SET error = %s, updated_at = now()"
+                    " WHERE request_id = ANY(%s::uuid[]) AND status = 'queued'",
+                    (DAGSTER_DOWN_MESSAGE, request_ids),
+                )
+            return
         with self.pool.connection() as conn:
             claimed = fetch_all(
                 conn,
@@ -282,10 +303,13 @@ class DagsterTrigger:
                 kwargs["database_url"] = self.pool.conninfo
             results = submitter(pairs, **kwargs)
         except Exception as exc:
+            self._dagster_down = True
+            self._health_cache = (time.monotonic(), False)
             self._requeue(pairs, DAGSTER_DOWN_MESSAGE)
             log.warning("Dagster submission failed for %d request(s), left queued for the sensor: %s",
                         len(pairs), type(exc).__name__ + (f": {exc}" if str(exc) else ""))
             return
+        self._dagster_down = False
         self.submitted_batches += 1
         self._record_results(pairs, results or [])
 
@@ -330,14 +354,22 @@ class DagsterTrigger:
         self._on_change(*(case_id for case_id, _ in pairs))
 
     # ---------------------------------------------------------------- Dagster itself
+    def _server_info_response(self, timeout_s: float) -> httpx.Response:
+        """GET /server_info on one long-lived client (httpx.get would build a new client, with a
+        TLS context loaded from disk, on every call)."""
+        with self._http_lock:
+            if self._http is None:
+                self._http = httpx.Client()
+            client = self._http
+        return client.get(f"http://{self.dagster_host}:{self.dagster_port}/server_info", timeout=timeout_s)
+
     def reachable(self, *, max_age_s: float = 5.0, timeout_s: float = 1.5) -> bool:
         """Is the Dagster webserver answering? Cached for a few seconds (readyz, status pages)."""
         checked_at, ok = self._health_cache
         if time.monotonic() - checked_at < max_age_s:
             return ok
         try:
-            response = httpx.get(f"http://{self.dagster_host}:{self.dagster_port}/server_info", timeout=timeout_s)
-            ok = response.status_code == 200
+            ok = self._server_info_response(timeout_s).status_code == 200
         except httpx.HTTPError:
             ok = False
         self._health_cache = (time.monotonic(), ok)
@@ -345,7 +377,7 @@ class DagsterTrigger:
 
     def server_info(self, timeout_s: float = 1.5) -> dict[str, Any] | None:
         try:
-            response = httpx.get(f"http://{self.dagster_host}:{self.dagster_port}/server_info", timeout=timeout_s)
+            response = self._server_info_response(timeout_s)
         except httpx.HTTPError:
             return None
         if response.status_code != 200:
