@@ -64,7 +64,8 @@ def _single(conn: psycopg.Connection, ids: list[str], *, triggers: bool) -> list
 
 def run(old_dir: Path, new_dir: Path, rounds: int, batch: int, single: int) -> str:
     results: dict[str, dict[str, list[float]]] = {
-        side: {"bulk": [], "bulk_plain": [], "single": [], "single_plain": [], "bulk_cpu": [], "single_cpu": []}
+        side: {"bulk": [], "bulk_plain": [], "single": [], "single_plain": [], "bulk_cpu": [], "single_cpu": [],
+               "single_round": []}
         for side in ("old", "new")}
     with scratch_database(old_dir) as old_url, scratch_database(new_dir) as new_url:
         conns = {"old": psycopg.connect(old_url), "new": psycopg.connect(new_url)}
@@ -85,7 +86,9 @@ def run(old_dir: Path, new_dir: Path, rounds: int, batch: int, single: int) -> s
                     results[side]["bulk_plain"].append(_bulk(conn, ids, triggers=False))
                     sids = [str(next_id + batch + i) for i in range(single)]
                     cpu = _cpu_ms(conn)
-                    results[side]["single"] += _single(conn, sids, triggers=True)
+                    timings = _single(conn, sids, triggers=True)
+                    results[side]["single"] += timings
+                    results[side]["single_round"].append(statistics.median(timings))
                     results[side]["single_cpu"].append((_cpu_ms(conn) - cpu) / single)
                     results[side]["single_plain"] += _single(conn, sids, triggers=False)
                 next_id += batch + single
@@ -118,6 +121,13 @@ def run(old_dir: Path, new_dir: Path, rounds: int, batch: int, single: int) -> s
            for side in results}
     lines.append(f"server CPU per case new/old: bulk x{cpu['old'][0] / cpu['new'][0]:.2f} less,"
                  f" single x{cpu['old'][1] / cpu['new'][1]:.2f} less")
+    # paired: old and new ran back to back within each round, so their ratio cancels most of
+    # the load that changes from round to round
+    paired_bulk = statistics.median(n / o for n, o in zip(results["new"]["bulk"], results["old"]["bulk"], strict=True))
+    paired_single = statistics.median(o / n for n, o in zip(results["new"]["single_round"],
+                                                            results["old"]["single_round"], strict=True))
+    lines.append(f"paired per round (median of new/old ratios): bulk x{paired_bulk:.2f} faster,"
+                 f" single x{paired_single:.2f} faster")
     lines.append(f"new/old: bulk median x{new_b / old_b:.2f}, single median x{old_s / new_s:.2f} faster;"
                  f" best: bulk x{max(results['new']['bulk']) / max(results['old']['bulk']):.2f},"
                  f" single x{min(results['old']['single']) / min(results['new']['single']):.2f}")

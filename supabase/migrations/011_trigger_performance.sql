@@ -45,6 +45,11 @@ DECLARE
 BEGIN
     SELECT * INTO r FROM public.logiqs_raw_data WHERE case_id = p_case_id;
     found_row := FOUND;
+    -- no interview and no employment rows: the sync below would write and delete nothing
+    -- (a W&I load before the interview arrives)
+    IF NOT found_row AND NOT EXISTS (SELECT 1 FROM public.employment_information WHERE case_id = p_case_id) THEN
+        RETURN;
+    END IF;
 
     -- Self-employment evidence: an SE income document in the case's latest W&I year, or an
     -- employer the interview calls self-employment (business-rules.md 4.1, Gen-A OR rule).
