@@ -53,7 +53,7 @@ def run_failure_alert_sensor(context: dg.RunFailureSensorContext, supabase: Supa
             conn,
             [r for r in config.get("request_ids", []) if r],
             run.run_id,
-            f"the run died before starting: {fallback}",
+            fallback,  # fail_queued says "the run <id> died before starting: " itself
         )
         failed = [r for r in requests_store.requests_for_run(conn, run.run_id) if r[2] == "failed"]
         alerts: list[Alert] = []
