@@ -148,8 +148,11 @@ def _wait_all_complete(stack, case_ids, timeout):
 def test_d_api_restart_with_requests_pending(stack):
     """Triggers answered 202, then the API goes down before (or while) its background thread hands
     them to Dagster: graceful SIGTERM once, SIGKILL once. The requests are in Postgres; after the
-    restart they run (the case sensor submits what is still queued), each once."""
+    restart they run (the case sensor submits what is still queued; its reconciliation what was
+    marked submitted but never handed over), each once. At least one request must really have been
+    pending (queued, or submitted with no run) while the API was down, or the scenario proved nothing."""
     all_ids: dict[str, str] = {}
+    pending_at_stop: dict[str, str] = {}
     for round_no, sig in enumerate((signal.SIGTERM, signal.SIGKILL)):
         cases = [str(72_000_000 + round_no * 100 + i) for i in range(8)]
         headers = {"Authorization": f"Bearer {token()}"}
@@ -157,9 +160,17 @@ def test_d_api_restart_with_requests_pending(stack):
                        timeout=30)
         record("POST bulk", r)
         assert r.status_code == 202, r.text
+        ids = [x["request_id"] for x in r.json()["results"]]
         all_ids.update({x["case_id"]: x["request_id"] for x in r.json()["results"]})
         stack.stop_api(sig)
+        at_stop = requests_state(stack, ids)
+        pending = {rid: s["status"] for rid, s in at_stop.items()
+                   if s["status"] == "queued" or (s["status"] == "submitted" and not s["run_id"])}
+        pending_at_stop.update(pending)
+        print(f"\n(d) API stopped with {signal.Signals(sig).name}: {len(pending)} of {len(ids)} requests pending "
+              f"({dict(Counter(pending.values()))})")
         stack.start_api()
+    assert pending_at_stop, "the API had handed every request to Dagster before it stopped: nothing was pending"
     state = wait_terminal(stack, list(all_ids.values()), timeout=180)
     not_complete = {rid: s for rid, s in state.items() if s["status"] != "complete"}
     assert not_complete == {}, f"requests pending at the API restart did not complete: {not_complete}"
@@ -209,7 +220,7 @@ def test_c_postgres_down_for_10s_under_load(stack):
     API answers 503 (never 500, never a hang); afterwards it recovers by itself (no restart), and
     every request it accepted (202) reaches a final state."""
     headers = {"Authorization": f"Bearer {token()}"}
-    seen: list[tuple[float, str, int]] = []
+    seen: list[tuple[float, str, int, float]] = []  # (start, kind, status or -1, seconds)
     accepted: dict[str, str] = {}
     stop = {"flag": False}
     counter = iter(range(10_000))
@@ -235,8 +246,23 @@ def test_c_postgres_down_for_10s_under_load(stack):
                     seen.append((t0, kind, code, time.monotonic() - t0))
                 time.sleep(1.0)  # ~3 triggers/s: the promise is about the outage, not throughput
 
-    with ThreadPoolExecutor(3) as pool:
-        futures = [pool.submit(client_loop) for _ in range(3)]
+    def poll_loop():
+        # Status reads of their own, so the outage always has some (a trigger client spends it
+        # waiting for its POST).
+        with httpx.Client(base_url=stack.api_url, headers=headers, timeout=15) as c:
+            while not stop["flag"]:
+                t0 = time.monotonic()
+                try:
+                    r = c.get("/api/dagster/status/74000000")
+                    code, kind = r.status_code, "get"
+                    record("get status 74000000", r)
+                except httpx.HTTPError as exc:
+                    code, kind = -1, type(exc).__name__
+                seen.append((t0, kind, code, time.monotonic() - t0))
+                time.sleep(0.5)
+
+    with ThreadPoolExecutor(5) as pool:
+        futures = [pool.submit(client_loop) for _ in range(3)] + [pool.submit(poll_loop) for _ in range(2)]
         try:
             time.sleep(4)
             down_at = time.monotonic()
@@ -257,8 +283,9 @@ def test_c_postgres_down_for_10s_under_load(stack):
           f" 8 s after it came back: {dict(after)}; accepted {len(accepted)}; slowest answer {slowest:.1f}s")
     # No hang: the pool waits at most 5 s for a connection (then 503), plus the connect timeout.
     assert slowest < 12, f"an answer took {slowest:.1f}s"
-    assert during_get and set(during_get) <= {503}, f"status reads while the database was down: {during_get}"
-    assert during and set(during) <= {503}, f"while the database was down the API answered {dict(during)}"
+    assert during and set(during) <= {503}, f"triggers while the database was down: {dict(during)} (503 only)"
+    assert during_get and set(during_get) <= {503}, \
+        f"status reads while the database was down: {dict(during_get)} (503 only)"
     assert after and set(after) == {202}, f"the API did not recover by itself: {dict(after)}"
     assert httpx.get(f"{stack.api_url}/readyz", timeout=5).status_code == 200
     state = wait_terminal(stack, list(accepted.values()), timeout=240)
