@@ -63,6 +63,15 @@ class JsonFormatter(logging.Formatter):
     _skip = set(logging.LogRecord("", 0, "", 0, "", (), None).__dict__) | {"message", "asctime"}
 
     def format(self, record: logging.LogRecord) -> str:
+        # Formatted once per record: stdout and the file handler share the line.
+        cached = record.__dict__.get("_medallion_json")
+        if cached is not None:
+            return cached
+        line = self._format(record)
+        record.__dict__["_medallion_json"] = line
+        return line
+
+    def _format(self, record: logging.LogRecord) -> str:
         ctx = request_context()
         entry: dict[str, Any] = {
             "ts": time.strftime("%Y-%m-%dT%H:%M:%S", time.gmtime(record.created)) + f".{int(record.msecs):03d}Z",
