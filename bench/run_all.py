@@ -55,7 +55,14 @@ def _fmt(value: float | None) -> str:
     return f"{value:,.1f}" if abs(value) >= 10 else f"{value:,.2f}"
 
 
-def render(results: list[tuple[str, list[Figure] | str]]) -> str:
+def _load_average() -> str:
+    try:
+        return Path("/proc/loadavg").read_text().split()[0]
+    except OSError:
+        return "?"
+
+
+def render(results: list[tuple[str, list[Figure] | str]], loads: dict[str, tuple[str, str]] | None = None) -> str:
     lines = [
         "# Benchmarks",
         "",
@@ -68,6 +75,9 @@ def render(results: list[tuple[str, list[Figure] | str]]) -> str:
         "Each figure sits beside a baseline measured in the same run; the ratio (figure / baseline)",
         "is what compares across runs, since these machines are noisy.",
         "",
+        *([f"Load average (1 min) before / after each benchmark, on {os.cpu_count()} cores: "
+           + "; ".join(f"`{m.removeprefix('bench.')}` {a} / {b}" for m, (a, b) in loads.items()), ""]
+          if loads else []),
         "| Benchmark | Figure | Value | Baseline | Baseline value | Ratio | Target | Met |",
         "|---|---|---|---|---|---|---|---|",
     ]
@@ -90,15 +100,18 @@ def render(results: list[tuple[str, list[Figure] | str]]) -> str:
 
 def main() -> int:
     results: list[tuple[str, list[Figure] | str]] = []
+    loads: dict[str, tuple[str, str]] = {}
     for module_name in BENCHMARKS:
         sys.stdout.write(f"running {module_name} ...\n")
         sys.stdout.flush()
+        before = _load_average()
         try:
             results.append((module_name, importlib.import_module(module_name).run()))
         except Exception as exc:  # noqa: BLE001 - report and go on with the others
             traceback.print_exc()
             results.append((module_name, f"{type(exc).__name__}: {exc}".splitlines()[0]))
-    OUTPUT.write_text(render(results), encoding="utf-8")
+        loads[module_name] = (before, _load_average())
+    OUTPUT.write_text(render(results, loads), encoding="utf-8")
     sys.stdout.write(f"wrote {OUTPUT.relative_to(PROJECT_ROOT)}\n")
     return 0 if all(not isinstance(o, str) for _, o in results) else 1
 
