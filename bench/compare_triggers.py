@@ -136,7 +136,7 @@ def run(old_dir: Path, new_dir: Path, rounds: int, batch: int, single: int) -> s
 
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser()
-    parser.add_argument("--old", type=Path, default=None, help="old migrations (default: current minus 011/012)")
+    parser.add_argument("--old", type=Path, default=None, help="old migrations (default: current minus 011/012/015)")
     parser.add_argument("--new", type=Path, default=MIGRATIONS_DIR)
     parser.add_argument("--rounds", type=int, default=8)
     parser.add_argument("--batch", type=int, default=25)

@@ -4,7 +4,7 @@ transformation errors.
 
     python -m bench.diff_triggers [--old DIR] [--new DIR] [--cases 40]
 
---old defaults to the current migrations without 011/012 (the trigger performance files),
+--old defaults to the current migrations without 011/012/015 (the trigger performance files),
 --new to the current migrations. Steps, each compared: every sandbox behaviour case plus N
 normal cases in bulk (one INSERT per source); N more cases one statement per row; changed
 payloads for 6 cases (AT line dropped, W&I form dropped and amounts changed, TRT line changed,
@@ -144,7 +144,7 @@ def _compare(step: str, old: dict[str, list], new: dict[str, list]) -> list[str]
 def _default_old() -> Path:
     tmp = Path(tempfile.mkdtemp(prefix="medallion_old_migrations_"))
     for path in MIGRATIONS_DIR.glob("*.sql"):
-        if not path.name.startswith(("011_", "012_")):
+        if not path.name.startswith(("011_", "012_", "015_")):
             shutil.copy(path, tmp / path.name)
     return tmp
 
@@ -178,7 +178,7 @@ def run(old_dir: Path, new_dir: Path, cases: int) -> list[str]:
 
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser()
-    parser.add_argument("--old", type=Path, default=None, help="old migrations (default: current minus 011/012)")
+    parser.add_argument("--old", type=Path, default=None, help="old migrations (default: current minus 011/012/015)")
     parser.add_argument("--new", type=Path, default=MIGRATIONS_DIR)
     parser.add_argument("--cases", type=int, default=40)
     args = parser.parse_args(argv)
