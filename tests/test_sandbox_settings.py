@@ -46,10 +46,12 @@ def test_cold_start_then_latency(special) -> None:
     first, t1 = _timed_get(f"{special.tiparser_url}/analysis/at/1295022", headers=headers)
     second, t2 = _timed_get(f"{special.tiparser_url}/analysis/at/1295022", headers=headers)
     assert first.status_code == second.status_code == 200
+    # Compared within the run, not to fixed ceilings: a loaded machine slows every request alike.
     assert t1 >= 0.9  # latency + cold start
-    assert 0.3 <= t2 < 0.85  # latency only
+    assert t2 >= 0.3  # latency only
+    assert t1 - t2 >= 0.45  # the 0.6 s cold start is paid once
     _, health = _timed_get(f"{special.tiparser_url}/health")
-    assert health < 0.25  # /health is never delayed
+    assert health < t2 - 0.2  # /health skips the 0.3 s latency
 
 
 def test_latency_calls_overlap(special) -> None:
