@@ -19,34 +19,54 @@ ACTIVE = ("queued", "submitted", "running")
 RETRY_PREFIX = "interrupted, retrying: "
 
 
+REQUEST_COLUMNS = ("request_id, case_id, case_number, status, force, requested_by, origin, dagster_run_id,"
+                   " error, attempts, requested_at, submitted_at, started_at, finished_at, updated_at")
+
+# One statement records a request: the case row (created if new; its number filled in if it had
+# none), then either the case's active request (reused, unless force) or a new queued one; the
+# row comes back with `created`. No row lock is taken on the reuse path (ON CONFLICT DO NOTHING on
+# the case, a plain read of the active request), so 50 clicks on one case do not queue behind
+# each other. An empty result means a concurrent request for the same case won the unique index
+# between our read and our insert: run it again and it returns that request.
+RECORD_REQUEST_SQL = f"""
+WITH new_case AS (
+    INSERT INTO public.cases (case_id, case_number) VALUES (%(case_id)s::text, %(case_number)s::text)
+    ON CONFLICT (case_id) DO NOTHING
+    RETURNING case_id
+), named AS (
+    UPDATE public.cases SET case_number = %(case_number)s::text, updated_at = now()
+    WHERE case_id = %(case_id)s::text AND case_number IS NULL AND %(case_number)s::text IS NOT NULL
+    RETURNING case_id
+), active AS (
+    SELECT {REQUEST_COLUMNS} FROM public.extraction_requests
+    WHERE case_id = %(case_id)s::text AND status IN ('queued', 'submitted', 'running') AND NOT %(force)s::boolean
+    ORDER BY requested_at DESC LIMIT 1
+), created AS (
+    INSERT INTO public.extraction_requests (case_id, case_number, force, origin, requested_by)
+    SELECT %(case_id)s::text, %(case_number)s::text, %(force)s::boolean, %(origin)s::text, %(requested_by)s::text
+    WHERE NOT EXISTS (SELECT 1 FROM active)
+    ON CONFLICT (case_id) WHERE status IN ('queued', 'submitted', 'running') AND NOT force DO NOTHING
+    RETURNING {REQUEST_COLUMNS}
+)
+SELECT true AS created, {REQUEST_COLUMNS} FROM created
+UNION ALL
+SELECT false AS created, {REQUEST_COLUMNS} FROM active
+"""
+RECORD_ATTEMPTS = 3
+
+
 def create_or_reuse_request(conn: psycopg.Connection, case_id: str, *, origin: str = "cli",
                             requested_by: str | None = None, case_number: str | None = None,
                             force: bool = False) -> tuple[str, bool]:
     """(request_id, created): the case's active request, or a new queued one. With force, always
-    a new one (the unique index leaves forced requests out). The one place requests are made:
-    the API, the CLI and the tests all come through here."""
-    conn.execute(
-        "INSERT INTO public.cases (case_id, case_number) VALUES (%s, %s) ON CONFLICT (case_id) DO UPDATE"
-        " SET case_number = excluded.case_number, updated_at = now()"
-        " WHERE cases.case_number IS NULL AND excluded.case_number IS NOT NULL",
-        (case_id, case_number),
-    )
-    for _ in range(3):
-        if not force:
-            row = conn.execute(
-                "SELECT request_id FROM public.extraction_requests WHERE case_id = %s AND status = ANY(%s)"
-                " ORDER BY requested_at DESC LIMIT 1", (case_id, list(ACTIVE))).fetchone()
-            if row:
-                return str(row[0]), False
-        row = conn.execute(
-            "INSERT INTO public.extraction_requests (case_id, case_number, force, origin, requested_by)"
-            " VALUES (%s, %s, %s, %s, %s) ON CONFLICT (case_id) WHERE status IN ('queued', 'submitted', 'running')"
-            " AND NOT force DO NOTHING RETURNING request_id",
-            (case_id, case_number, force, origin, requested_by),
-        ).fetchone()
+    a new one (the unique index leaves forced requests out). RECORD_REQUEST_SQL is the one way
+    requests are made: the API runs it on its async pool, the CLI, the sensor and the tests here."""
+    params = {"case_id": case_id, "case_number": case_number, "force": force, "origin": origin,
+              "requested_by": requested_by}
+    for _ in range(RECORD_ATTEMPTS):
+        row = conn.execute(RECORD_REQUEST_SQL, params).fetchone()
         if row:
-            return str(row[0]), True
-        # Lost a race with a concurrent request for the same case: return that one.
+            return str(row[1]), bool(row[0])
     raise RuntimeError(f"could not record an extraction request for case {case_id}")
 
 

@@ -30,6 +30,7 @@ from psycopg_pool import AsyncConnectionPool, ConnectionPool
 from backend.app.config import PROJECT_ROOT
 from backend.app.database import fetch_all, fetch_one
 from backend.app.logging_config import get_logger
+from dagster_pipeline.requests_store import RECORD_ATTEMPTS, RECORD_REQUEST_SQL, REQUEST_COLUMNS
 
 log = get_logger("dagster_trigger")
 
@@ -38,41 +39,6 @@ Submitter = Callable[..., list[dict[str, Any]]]
 DAGSTER_DOWN_MESSAGE = "Dagster was not reachable; the request is kept and will run when Dagster is back."
 DOWN_PROBE_EVERY_S = 1.0  # after a failed submission: how often the worker asks whether Dagster is back
 
-_REQUEST_COLUMNS = ("request_id, case_id, case_number, status, force, requested_by, origin, dagster_run_id,"
-                    " error, attempts, requested_at, submitted_at, started_at, finished_at, updated_at")
-
-# One statement records a trigger: the case row (created if new; its number filled in if it had
-# none), then either the case's active request (dedup, unless force) or a new queued one. The
-# same semantics as dagster_pipeline.requests_store.create_or_reuse_request, in one round trip.
-# No row lock is taken on the dedup path (ON CONFLICT DO NOTHING on the case, a plain read of the
-# active request), so 50 clicks on one case do not queue behind each other. An empty result
-# means a concurrent trigger for the same case won the unique index between our read and our
-# insert: run it again and it returns that request.
-RECORD_REQUEST_SQL = f"""
-WITH new_case AS (
-    INSERT INTO public.cases (case_id, case_number) VALUES (%(case_id)s::text, %(case_number)s::text)
-    ON CONFLICT (case_id) DO NOTHING
-    RETURNING case_id
-), named AS (
-    UPDATE public.cases SET case_number = %(case_number)s::text, updated_at = now()
-    WHERE case_id = %(case_id)s::text AND case_number IS NULL AND %(case_number)s::text IS NOT NULL
-    RETURNING case_id
-), active AS (
-    SELECT {_REQUEST_COLUMNS} FROM public.extraction_requests
-    WHERE case_id = %(case_id)s::text AND status IN ('queued', 'submitted', 'running') AND NOT %(force)s::boolean
-    ORDER BY requested_at DESC LIMIT 1
-), created AS (
-    INSERT INTO public.extraction_requests (case_id, case_number, force, origin, requested_by)
-    SELECT %(case_id)s::text, %(case_number)s::text, %(force)s::boolean, %(origin)s::text, %(requested_by)s::text
-    WHERE NOT EXISTS (SELECT 1 FROM active)
-    ON CONFLICT (case_id) WHERE status IN ('queued', 'submitted', 'running') AND NOT force DO NOTHING
-    RETURNING {_REQUEST_COLUMNS}
-)
-SELECT true AS created, {_REQUEST_COLUMNS} FROM created
-UNION ALL
-SELECT false AS created, {_REQUEST_COLUMNS} FROM active
-"""
-_RECORD_ATTEMPTS = 3
 
 
 @dataclass(frozen=True)
@@ -203,7 +169,7 @@ class DagsterTrigger:
         params = _record_params(case_id, case_number, force, requested_by, origin)
         row = None
         async with apool.connection() as aconn:
-            for _ in range(_RECORD_ATTEMPTS):
+            for _ in range(RECORD_ATTEMPTS):
                 async with aconn.cursor(row_factory=dict_row) as cur:
                     await cur.execute(RECORD_REQUEST_SQL, params)
                     row = await cur.fetchone()
@@ -231,7 +197,7 @@ class DagsterTrigger:
                 requested_by: str | None, origin: str) -> TriggerOutcome:
         params = _record_params(case_id, case_number, force, requested_by, origin)
         row = None
-        for _ in range(_RECORD_ATTEMPTS):
+        for _ in range(RECORD_ATTEMPTS):
             row = fetch_one(conn, RECORD_REQUEST_SQL, params)
             if row is not None:
                 break
@@ -239,7 +205,7 @@ class DagsterTrigger:
 
     def get_request(self, request_id: str) -> dict[str, Any] | None:
         with self.pool.connection() as conn:
-            return fetch_one(conn, f"SELECT {_REQUEST_COLUMNS} FROM public.extraction_requests WHERE request_id = %s",
+            return fetch_one(conn, f"SELECT {REQUEST_COLUMNS} FROM public.extraction_requests WHERE request_id = %s",
                              (request_id,))
 
     # ---------------------------------------------------------------- worker
