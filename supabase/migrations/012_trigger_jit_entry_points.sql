@@ -17,3 +17,10 @@ ALTER FUNCTION public.gold_refresh_case(text, text, uuid, text[]) RESET jit;
 ALTER FUNCTION public.trg_silver_refresh_gold() RESET jit;
 ALTER FUNCTION public.trg_tax_years_refresh_gold() RESET jit;
 ALTER FUNCTION public.trg_logiqs_raw_data_update_refresh_gold() RESET jit;
+
+-- Generic plans inside a promotion: every loader, silver trigger and gold refresh statement runs
+-- with a plan made once per session instead of a custom plan for its parameter values (the
+-- plan cache makes custom plans for the first five executions of each statement and keeps
+-- making them whenever the generic plan's estimate is higher: planning the large inlined loader
+-- queries again on every call). Inherited by everything the entry point calls, like jit.
+ALTER FUNCTION public.trg_bronze_promote() SET plan_cache_mode = force_generic_plan;
