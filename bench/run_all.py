@@ -12,7 +12,7 @@ import platform
 import subprocess
 import sys
 import traceback
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 from pathlib import Path
 
 from backend.app.config import PROJECT_ROOT
@@ -68,7 +68,7 @@ def render(results: list[tuple[str, list[Figure] | str]], loads: dict[str, tuple
         "",
         "Written by `make bench` (bench/run_all.py); do not edit by hand.",
         "",
-        f"- Date: {datetime.now(timezone.utc):%Y-%m-%d %H:%M} UTC",
+        f"- Date: {datetime.now(UTC):%Y-%m-%d %H:%M} UTC",
         f"- Machine: {_machine()}",
         f"- Commit: {_commit()}",
         "",

@@ -84,7 +84,8 @@ async def valid_case_id(case_id: Annotated[str, Path(pattern=CASE_ID_PATTERN, de
     return case_id
 
 
-def existing_case_id(case_id: Annotated[str, Depends(valid_case_id)], conn: Annotated[psycopg.Connection, Depends(get_db)]) -> str:
+def existing_case_id(case_id: Annotated[str, Depends(valid_case_id)],
+                     conn: Annotated[psycopg.Connection, Depends(get_db)]) -> str:
     """The case id of a case that exists, else 404."""
     if conn.execute("SELECT 1 FROM public.cases WHERE case_id = %s", (case_id,)).fetchone() is None:
         raise CaseNotFound(case_id)

@@ -33,7 +33,8 @@ class FakeSubmitter:
         self.down = False
         self.lock = threading.Lock()
 
-    def __call__(self, requests: list[tuple[str, str]], *, dagster_host: str, dagster_port: int) -> list[dict[str, Any]]:
+    def __call__(self, requests: list[tuple[str, str]], *, dagster_host: str,
+                 dagster_port: int) -> list[dict[str, Any]]:
         with self.lock:
             self.calls.append(list(requests))
         if self.down:

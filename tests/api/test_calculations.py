@@ -25,9 +25,8 @@ def test_csed_summary(api, ingested):
 
 def test_csed_for_a_sandbox_scenario_case(api, database_url):
     """2000005: bankruptcy 2021-08-09 .. 2022-01-18 + 6 months -> CSED 2030-05-13 (sandbox README)."""
-    from sandbox import data as sandbox_data
-
     from backend.app.services import data_saver
+    from sandbox import data as sandbox_data
 
     case_id = "2000005"
     with psycopg.connect(database_url) as conn:

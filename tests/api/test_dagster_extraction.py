@@ -124,8 +124,9 @@ def test_status_of_unknown_case_is_not_started(api, case_id):
 def _states(database_url, case_id, states, *, http_status=None, error=None):
     with psycopg.connect(database_url) as conn:
         for source, state in states.items():
-            data_saver.set_source_state(conn, case_id, source, state, http_status=http_status if state == "failed" else 200,
-                                        error=error if state == "failed" else None)
+            failed = state == "failed"
+            data_saver.set_source_state(conn, case_id, source, state, http_status=http_status if failed else 200,
+                                        error=error if failed else None)
 
 
 def test_status_reports_plain_errors_per_source(api, case_id, database_url):

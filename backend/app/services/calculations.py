@@ -35,7 +35,8 @@ FREQUENCY_FACTORS = {"weekly": 4.33, "biweekly": 2.17, "semimonthly": 2.0, "mont
 QUICK_SALE = 0.80
 VEHICLE_ALLOWANCE = 3450.0  # per vehicle, up to 2 (Form 433-A (OIC))
 BANK_ALLOWANCE = 1000.0
-BALANCE_COLUMNS = ("total_balance", "current_balance", "balance_due", "account_balance", "calculated_account_balance", "balance")
+BALANCE_COLUMNS = ("total_balance", "current_balance", "balance_due", "account_balance", "calculated_account_balance",
+                   "balance")
 SIX_YEARS_MONTHS = 72
 
 
@@ -224,7 +225,8 @@ def ability_to_pay(conn: psycopg.Connection, case_id: str, today: dt.date | None
         expense_lines.append(line)
     health_items = by_category.pop("healthcare", [])
     health_actual = round(sum(_monthly(e) for e in health_items), 2)
-    health_standard = (under_65 * HEALTH_OUT_OF_POCKET_2024["under_65"] + over_65 * HEALTH_OUT_OF_POCKET_2024["over_65"])
+    health_standard = (under_65 * HEALTH_OUT_OF_POCKET_2024["under_65"]
+                       + over_65 * HEALTH_OUT_OF_POCKET_2024["over_65"])
     expense_lines.append({"category": "healthcare", "actual": health_actual, "standard": health_standard,
                           "allowed": max(health_actual, health_standard),
                           "rule": "out-of-pocket standard per person (2024 amounts) or actual premiums and costs, "
@@ -255,7 +257,10 @@ def ability_to_pay(conn: psycopg.Connection, case_id: str, today: dt.date | None
 
     # --- installment agreement
     payment = max(0.0, mdi)
-    payoff_months = math.ceil(total_debt / payment) if payment > 0 and total_debt > 0 else (0 if total_debt <= 0 else None)
+    if total_debt <= 0:
+        payoff_months: int | None = 0
+    else:
+        payoff_months = math.ceil(total_debt / payment) if payment > 0 else None
     ia_eligible = bool(payment > 0 and payoff_months is not None and
                        (months_left is None or payoff_months <= months_left))
     # --- CNC
@@ -263,7 +268,8 @@ def ability_to_pay(conn: psycopg.Connection, case_id: str, today: dt.date | None
 
     # --- RCP (irs-domain 5.4)
     asset_lines: list[dict[str, Any]] = []
-    bank_total = sum(_num(a.get("current_balance")) for a in accounts if a.get("account_type") in ("checking", "savings"))
+    bank_total = sum(_num(a.get("current_balance")) for a in accounts
+                     if a.get("account_type") in ("checking", "savings"))
     if bank_total:
         asset_lines.append({"asset": "bank accounts", "value": bank_total,
                             "equity": max(0.0, bank_total - BANK_ALLOWANCE), "rule": "balance - $1,000 allowance"})

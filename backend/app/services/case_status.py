@@ -146,7 +146,8 @@ class CaseStatusService:
         core = [states.get(s) for s in SOURCES]
         if request and request["status"] in ACTIVE_REQUEST_STATUSES:
             since = _ts(request.get("requested_at"))
-            done = all(s and s["state"] in TERMINAL_SOURCE_STATES and (since is None or (_ts(s.get("updated_at")) or now) >= since)
+            done = all(s and s["state"] in TERMINAL_SOURCE_STATES
+                       and (since is None or (_ts(s.get("updated_at")) or now) >= since)
                        for s in core)
             if not done:
                 if request["status"] == "queued":
@@ -155,7 +156,8 @@ class CaseStatusService:
                 finished = sum(1 for s in core if s and s["state"] in TERMINAL_SOURCE_STATES
                                and (since is None or (_ts(s.get("updated_at")) or now) >= since))
                 return "running", f"Extraction running: {finished} of {len(SOURCES)} sources done."
-        elif any(s and s["state"] in ("pending", "fetching") and now - (_ts(s.get("updated_at")) or now) < STALE_FETCHING
+        elif any(s and s["state"] in ("pending", "fetching")
+                 and now - (_ts(s.get("updated_at")) or now) < STALE_FETCHING
                  for s in core):
             finished = sum(1 for s in core if s and s["state"] in TERMINAL_SOURCE_STATES)
             return "running", f"Extraction running: {finished} of {len(SOURCES)} sources done."
