@@ -109,14 +109,16 @@ class AbilityToPay(BaseModel):
     case_id: str
     as_of: dt.date
     household_size: int
-    monthly_income: MoneyLines
-    allowable_expenses: MoneyLines
-    monthly_disposable_income: float = Field(description="MDI = monthly income - allowable expenses")
+    monthly_income: MoneyLines = Field(description="Lines {person, type, monthly} from the database's "
+                                                   "disposable_income_lines(case_id).")
+    allowable_expenses: MoneyLines = Field(description="Lines {category, group, actual, standard, allowed, rule, "
+                                                       "standard_source} from disposable_income_lines(case_id); "
+                                                       "group is the calculate_disposable_income column summed.")
+    monthly_disposable_income: float = Field(description="MDI = monthly income - allowable expenses: "
+                                                         "calculate_disposable_income(case_id).disposable_income")
     total_debt: float
     months_until_earliest_csed: int | None
     installment_agreement: InstallmentAgreement
     currently_not_collectible: Cnc
     reasonable_collection_potential: Rcp
-    database_check: dict[str, Any] | None = Field(None, description="calculate_disposable_income(case_id) from "
-                                                                     "the database, when that function exists.")
     notes: list[str]

@@ -2,9 +2,12 @@
 
 The CSED arithmetic itself lives in the SQL triggers (tax_years / csed_assessments /
 csed_tolling_events); here it is summarised per tax year and per assessment. Ability to pay
-follows ../shared/reference/irs-domain.md section 5 (IRS Collection Financial Standards):
-national standards allowed in full, local standards the lesser of actual and standard, other
-necessary expenses as actual; MDI = income - allowable; RCP = equity + future income.
+follows ../shared/reference/irs-domain.md section 5 (IRS Collection Financial Standards). The
+monthly disposable income - income per person and type, allowable expenses per category with
+the standards of migration 008's tables - is the database's: `calculate_disposable_income` and
+`disposable_income_lines` (migration 016), one place for that arithmetic. Here the installment
+agreement, currently-not-collectible and reasonable-collection-potential decisions are built on
+top of it (RCP's asset equity: Form 433-A (OIC) allowances below).
 """
 
 from __future__ import annotations
@@ -18,20 +21,6 @@ import psycopg
 from backend.app.database import fetch_one
 from backend.app.services.case_data import read_rows, tax_years_with_cseds, year_of
 
-# National Standards effective 2025-04-21 (irs-domain.md 5.2), monthly, by household size 1..4.
-NATIONAL_STANDARDS_2025: dict[str, tuple[float, float, float, float]] = {
-    "food": (497, 863, 1068, 1255),
-    "housekeeping": (44, 75, 82, 91),
-    "apparel": (93, 181, 188, 276),
-    "personal_care": (50, 91, 94, 117),
-    "misc": (154, 271, 321, 390),
-}
-NATIONAL_TOTAL_EXTRA_PERSON_2025 = 394.0
-HEALTH_OUT_OF_POCKET_2024 = {"under_65": 83.0, "over_65": 158.0}  # 2025 amounts not loaded (irs-domain 5.2)
-NATIONAL = tuple(NATIONAL_STANDARDS_2025)
-LOCAL_LESSER_OF = ("housing", "utilities", "transportation")
-FREQUENCY_FACTORS = {"weekly": 4.33, "biweekly": 2.17, "semimonthly": 2.0, "monthly": 1.0,
-                     "quarterly": 1 / 3, "annual": 1 / 12}
 QUICK_SALE = 0.80
 VEHICLE_ALLOWANCE = 3450.0  # per vehicle, up to 2 (Form 433-A (OIC))
 BANK_ALLOWANCE = 1000.0
@@ -152,20 +141,32 @@ def projections(conn: psycopg.Connection, case_id: str) -> dict[str, Any]:
 
 
 # ------------------------------------------------------------------------------ ability to pay
-def _monthly(row: dict[str, Any]) -> float:
-    if row.get("normalized_monthly_amount") is not None:
-        return _num(row["normalized_monthly_amount"])
-    factor = FREQUENCY_FACTORS.get(str(row.get("frequency") or "monthly").strip().lower(), 1.0)
-    return _num(row.get("amount")) * factor
+# One statement, one snapshot: the totals, the lines they are summed from, and the RCP months.
+DISPOSABLE_INCOME_SQL = """
+SELECT to_jsonb(d) AS totals,
+       (SELECT coalesce(jsonb_agg(to_jsonb(x) ORDER BY x.sort_order, x.category), '[]'::jsonb)
+        FROM public.disposable_income_lines(%(case_id)s) x) AS lines,
+       (SELECT jsonb_object_agg(name, value) FROM public.tax_constants
+        WHERE name IN ('rcp_lump_sum_months', 'rcp_periodic_months')) AS rcp_months
+FROM public.calculate_disposable_income(%(case_id)s) d
+"""
+
+NOTE_TEXT = {
+    "housing_standard_unknown_actual_used": "Housing and utilities: no local standard for this county on file; "
+                                            "the actual is allowed (review against the IRS table).",
+    "operating_standard_unknown_actual_used": "Vehicle operating: no local standard for this region on file; "
+                                              "the actual is allowed (review against the IRS table).",
+    "other_expenses_not_allowed_review": "Expenses in the 'other' category are not allowed unless shown to be "
+                                         "necessary (review).",
+}
 
 
-def national_standard(category: str, household_size: int) -> float:
-    amounts = NATIONAL_STANDARDS_2025[category]
-    if household_size <= 4:
-        return float(amounts[max(household_size, 1) - 1])
-    # Beyond four persons the IRS publishes one total per extra person; spread it pro rata.
-    share = amounts[3] / sum(a[3] for a in NATIONAL_STANDARDS_2025.values())
-    return round(amounts[3] + share * NATIONAL_TOTAL_EXTRA_PERSON_2025 * (household_size - 4), 2)
+def disposable_income(conn: psycopg.Connection, case_id: str) -> dict[str, Any]:
+    """The database's MDI for the case: totals per group, the lines, notes (migration 016)."""
+    row = fetch_one(conn, DISPOSABLE_INCOME_SQL, {"case_id": case_id})
+    if row is None:  # the function always returns one row; defensive
+        raise RuntimeError("calculate_disposable_income returned no row")
+    return row
 
 
 def ability_to_pay(conn: psycopg.Connection, case_id: str, today: dt.date | None = None) -> dict[str, Any]:
@@ -175,77 +176,23 @@ def ability_to_pay(conn: psycopg.Connection, case_id: str, today: dt.date | None
     def rows(table: str) -> list[dict[str, Any]]:
         return read_rows(conn, table, case_id)["items"]
 
-    employment = rows("employment_information")
-    sources = rows("income_sources")
-    expenses = rows("monthly_expenses")
-    household = (rows("household_information") or [{}])[0]
     accounts = rows("financial_accounts")
     vehicles = rows("vehicles")
     properties = rows("real_property")
 
-    # --- income (irs-domain 5.3): wages per person from the interview's income, else employment
-    income_lines: list[dict[str, Any]] = []
-    wage_people = set()
-    for src in sources:
-        amount = _monthly(src)
-        kind = src.get("income_type") or src.get("source_type") or "other"
-        if kind == "rental_expenses":
-            amount = -abs(amount)
-        if kind == "wages":
-            wage_people.add(src.get("person_type"))
-        if amount:
-            income_lines.append({"person": src.get("person_type"), "type": kind, "monthly": round(amount, 2)})
-    for job in employment:
-        if job.get("person_type") in wage_people:
-            continue
-        gross = _num(job.get("gross_monthly_income")) or _num(job.get("gross_annual_income")) / 12
-        if gross:
-            income_lines.append({"person": job.get("person_type"), "type": "wages (employment)",
-                                 "monthly": round(gross, 2)})
-    total_income = round(sum(line["monthly"] for line in income_lines), 2)
-
-    # --- allowable expenses (irs-domain 5.1)
-    size = int(_num(household.get("total_household_members")) or 0) or max(
-        1, int(_num(household.get("members_under_65")) + _num(household.get("members_over_65"))))
-    over_65 = int(_num(household.get("members_over_65")))
-    under_65 = max(size - over_65, 0)
-    by_category: dict[str, list[dict[str, Any]]] = {}
-    for exp in expenses:
-        by_category.setdefault(str(exp.get("expense_category") or "other"), []).append(exp)
-    expense_lines: list[dict[str, Any]] = []
-    for category in NATIONAL:
-        items = by_category.pop(category, [])
-        actual = round(sum(_monthly(e) for e in items), 2)
-        stated = next((_num(e["irs_standard_amount"]) for e in items if e.get("irs_standard_amount")), None)
-        standard = stated if stated else national_standard(category, size)
-        line = {"category": category, "actual": actual, "standard": standard, "allowed": standard,
-                "rule": "national standard, allowed in full"}
-        if actual > standard:
-            line["rule"] += "; the actual above it needs substantiation"
-        expense_lines.append(line)
-    health_items = by_category.pop("healthcare", [])
-    health_actual = round(sum(_monthly(e) for e in health_items), 2)
-    health_standard = (under_65 * HEALTH_OUT_OF_POCKET_2024["under_65"]
-                       + over_65 * HEALTH_OUT_OF_POCKET_2024["over_65"])
-    expense_lines.append({"category": "healthcare", "actual": health_actual, "standard": health_standard,
-                          "allowed": max(health_actual, health_standard),
-                          "rule": "out-of-pocket standard per person (2024 amounts) or actual premiums and costs, "
-                                  "whichever is larger"})
-    for category, items in sorted(by_category.items()):
-        actual = round(sum(_monthly(e) for e in items), 2)
-        standards = [_num(e["irs_standard_amount"]) for e in items if e.get("irs_standard_amount")]
-        if category in LOCAL_LESSER_OF and standards:
-            standard = sum(standards)
-            allowed, rule = min(actual, standard), "local standard: lesser of actual and standard"
-        elif category in LOCAL_LESSER_OF:
-            standard, allowed = None, actual
-            rule = "local standard not loaded for this county; actual used (review against the IRS table)"
-        else:
-            standard, allowed, rule = None, actual, "other necessary expense, actual"
-        expense_lines.append({"category": category, "actual": actual, "standard": standard,
-                              "allowed": round(allowed, 2), "rule": rule})
-    total_allowable = round(sum(line["allowed"] for line in expense_lines), 2)
-    mdi = round(total_income - total_allowable, 2)
+    # --- MDI (irs-domain 5.1-5.3): the database's arithmetic, read as is
+    db = disposable_income(conn, case_id)
+    totals, lines = db["totals"], db["lines"]
+    income_lines = [{"person": line["person_type"], "type": line["category"], "monthly": line["allowed"]}
+                    for line in lines if line["section"] == "income"]
+    expense_lines = [{"category": line["category"], "group": line["grp"], "actual": line["actual"],
+                      "standard": line["standard"], "allowed": line["allowed"], "rule": line["rule"],
+                      "standard_source": line["standard_source"]}
+                     for line in lines if line["section"] == "expense"]
+    total_income = _num(totals["total_monthly_income"])
+    total_allowable = _num(totals["total_allowable_expenses"])
+    mdi = _num(totals["disposable_income"])
+    size = int(totals["household_size"])
 
     # --- debt and time left (CSED)
     cseds = csed_summary(conn, case_id, today)
@@ -299,18 +246,25 @@ def ability_to_pay(conn: psycopg.Connection, case_id: str, today: dt.date | None
         asset_lines.append({"asset": prop.get("property_type") or "real property", "value": value,
                             "equity": max(0.0, value * QUICK_SALE - loan), "rule": "80% quick sale - mortgage"})
     equity = round(sum(line["equity"] for line in asset_lines), 2)
-    lump_months = 12 if months_left is None else max(0, min(12, months_left))
-    periodic_months = 24 if months_left is None else max(0, min(24, months_left))
+    rcp_months = db["rcp_months"] or {}
+    lump_cap = int(rcp_months.get("rcp_lump_sum_months", 12))
+    periodic_cap = int(rcp_months.get("rcp_periodic_months", 24))
+    lump_months = lump_cap if months_left is None else max(0, min(lump_cap, months_left))
+    periodic_months = periodic_cap if months_left is None else max(0, min(periodic_cap, months_left))
     future_lump = round(max(mdi, 0) * lump_months, 2)
     future_periodic = round(max(mdi, 0) * periodic_months, 2)
     rcp_lump = round(equity + future_lump, 2)
     rcp_periodic = round(equity + future_periodic, 2)
 
-    if not expenses and not sources and not employment:
-        notes.append("No interview data (income, expenses) for this case yet: the figures use standards only.")
-    notes.append("National Standards effective 2025-04-21; health out-of-pocket uses the 2024 amounts.")
-
-    database_check = _database_disposable_income(conn, case_id)
+    codes = totals.get("notes") or []
+    if "no_interview" in codes:
+        notes.append("No interview data (income, expenses) for this case yet: the figures use standards only."
+                     if not income_lines and not any(line["actual"] for line in expense_lines) else
+                     "No interview on file: the figures use the case's gold rows as entered.")
+    notes.extend(NOTE_TEXT.get(code, code) for code in codes if code != "no_interview")
+    sources = sorted({line["standard_source"] for line in expense_lines if line["standard_source"]})
+    if sources:
+        notes.append("Standards from: " + "; ".join(sources) + ".")
     return {
         "case_id": case_id,
         "as_of": today,
@@ -348,20 +302,6 @@ def ability_to_pay(conn: psycopg.Connection, case_id: str, today: dt.date | None
                        "is worth considering at or above the RCP." if total_debt > 0 and rcp_lump < total_debt
                        else "RCP covers the balance owed: the IRS would expect full payment."),
         },
-        "database_check": database_check,
         "notes": notes,
     }
 
-
-def _database_disposable_income(conn: psycopg.Connection, case_id: str) -> dict[str, Any] | None:
-    """The SQL function's own answer (migration 009), shown beside ours. A failure inside the
-    function is reported in the answer; a missing function is an error like a missing table."""
-    try:
-        with conn.transaction():
-            row = fetch_one(conn, "SELECT to_jsonb(t) AS result FROM public.calculate_disposable_income(%s) t",
-                            (case_id,))
-    except (psycopg.errors.UndefinedFunction, psycopg.errors.UndefinedTable):
-        raise
-    except psycopg.Error as exc:
-        return {"error": f"calculate_disposable_income failed: {type(exc).__name__}"}
-    return row["result"] if row else None
