@@ -15,6 +15,7 @@ from __future__ import annotations
 
 import argparse
 import os
+import shutil
 import statistics
 import sys
 from pathlib import Path
@@ -147,7 +148,12 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--batch", type=int, default=25)
     parser.add_argument("--single", type=int, default=5)
     args = parser.parse_args(argv)
-    sys.stdout.write(run(args.old or _default_old(), args.new, args.rounds, args.batch, args.single) + "\n")
+    old_dir = args.old or _default_old()
+    try:
+        sys.stdout.write(run(old_dir, args.new, args.rounds, args.batch, args.single) + "\n")
+    finally:
+        if args.old is None:  # the temporary copy made by _default_old
+            shutil.rmtree(old_dir, ignore_errors=True)
     return 0
 
 

@@ -183,7 +183,11 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--cases", type=int, default=40)
     args = parser.parse_args(argv)
     old_dir = args.old or _default_old()
-    problems = run(old_dir, args.new, args.cases)
+    try:
+        problems = run(old_dir, args.new, args.cases)
+    finally:
+        if args.old is None:  # the temporary copy made by _default_old
+            shutil.rmtree(old_dir, ignore_errors=True)
     for problem in problems:
         sys.stdout.write(problem + "\n")
     sys.stdout.write("RESULT: " + ("identical" if not problems else f"{len(problems)} differences") + "\n")
