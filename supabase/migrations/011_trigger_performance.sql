@@ -566,7 +566,7 @@ BEGIN
                               AS moves_projection
                    FROM new_rows AS n FULL JOIN old_rows AS o ON o.case_id = n.case_id) AS x
              GROUP BY x.case_id ORDER BY x.case_id LOOP
-        PERFORM public.gold_refresh_or_defer_parts(c.case_id, TG_TABLE_NAME, c.bronze_id,
+        PERFORM public.gold_refresh_or_defer_parts(c.case_id, TG_TABLE_NAME::text COLLATE "default", c.bronze_id,
             CASE WHEN c.moves_projection THEN ARRAY['interview', 'projections'] ELSE ARRAY['interview'] END);
     END LOOP;
     RETURN NULL;
@@ -595,7 +595,7 @@ BEGIN
     PERFORM pg_advisory_xact_lock(hashtext(TG_TABLE_NAME), hashtext(NEW.case_id));
     INSERT INTO public.cases (case_id) VALUES (NEW.case_id) ON CONFLICT (case_id) DO NOTHING;
     NEW.payload_hash := encode(sha256(convert_to(NEW.raw_response::text, 'UTF8')), 'hex');
-    latest_hash := public.bronze_latest_hash(TG_TABLE_NAME, NEW.case_id);
+    latest_hash := public.bronze_latest_hash(TG_TABLE_NAME::text COLLATE "default", NEW.case_id);
     IF latest_hash = NEW.payload_hash THEN
         RETURN NULL;  -- already have exactly this payload as the case's current state
     END IF;

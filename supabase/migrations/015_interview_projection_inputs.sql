@@ -80,7 +80,7 @@ BEGIN
                               public.interview_projection_confirmed(true, n.b3, n.c3) AS confirmed
                        FROM new_rows AS n) AS x
                  GROUP BY x.case_id ORDER BY x.case_id LOOP
-            PERFORM public.gold_refresh_or_defer_parts(c.case_id, TG_TABLE_NAME, c.bronze_id,
+            PERFORM public.gold_refresh_or_defer_parts(c.case_id, TG_TABLE_NAME::text COLLATE "default", c.bronze_id,
                 CASE WHEN c.moves_projection THEN ARRAY['interview', 'projections'] ELSE ARRAY['interview'] END);
         END LOOP;
     ELSE
@@ -96,7 +96,7 @@ BEGIN
                               public.interview_projection_confirmed(n.case_id IS NOT NULL, n.b3, n.c3) AS new_confirmed
                        FROM new_rows AS n FULL JOIN old_rows AS o ON o.case_id = n.case_id) AS x
                  GROUP BY x.case_id ORDER BY x.case_id LOOP
-            PERFORM public.gold_refresh_or_defer_parts(c.case_id, TG_TABLE_NAME, c.bronze_id,
+            PERFORM public.gold_refresh_or_defer_parts(c.case_id, TG_TABLE_NAME::text COLLATE "default", c.bronze_id,
                 CASE WHEN c.moves_projection THEN ARRAY['interview', 'projections'] ELSE ARRAY['interview'] END);
         END LOOP;
     END IF;
