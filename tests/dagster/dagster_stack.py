@@ -104,7 +104,25 @@ def start_dagster(
                     with contextlib.suppress(ProcessLookupError):
                         os.killpg(proc.pid, signal.SIGKILL)
                     proc.wait()
+            _reap_group(proc.pid)
             log.close()
+
+
+def _reap_group(pgid: int, grace_s: float = 10.0) -> None:
+    """dagster dev can exit before its children (a `dagster api grpc` code server outlived it by
+    minutes): wait for the rest of its process group, then kill what is left of it."""
+    deadline = time.monotonic() + grace_s
+    for sig in (0, signal.SIGTERM, signal.SIGKILL):
+        if sig:
+            with contextlib.suppress(ProcessLookupError):
+                os.killpg(pgid, sig)
+        while time.monotonic() < deadline:
+            try:
+                os.killpg(pgid, 0)
+            except ProcessLookupError:
+                return
+            time.sleep(0.2)
+        deadline = time.monotonic() + 5
 
 
 def wait_for_requests(
