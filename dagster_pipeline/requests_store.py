@@ -9,9 +9,12 @@ MEDALLION_MAX_REQUEST_ATTEMPTS times; the case sensor's reconciliation finds tho
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+from collections.abc import Iterable, Mapping, Sequence
+from dataclasses import dataclass
+from typing import Any
 
 import psycopg
+from psycopg.rows import dict_row
 
 ACTIVE = ("queued", "submitted", "running")
 # The error text of a request put back for a new attempt: such a row belongs to the case sensor's
@@ -53,6 +56,132 @@ UNION ALL
 SELECT false AS created, {REQUEST_COLUMNS} FROM active
 """
 RECORD_ATTEMPTS = 3
+
+_REQUEST_COLUMN_NAMES = [c.strip() for c in REQUEST_COLUMNS.split(",")]
+
+# Group commit: many requests in ONE statement (one round trip, one WAL flush), with the answers
+# RECORD_REQUEST_SQL would give run one after the other in the order given. plan_batch decides in
+# Python what does not depend on the database: within a batch, a request that is not forced and
+# follows another request for the same case returns what that one returned (created = false), so
+# the statement gets at most one unforced request per case (the case's first in the batch: it is
+# deduplicated against the database exactly as RECORD_REQUEST_SQL does) plus every forced one
+# (each creates a request). Per case, the number kept is the first non-null one given (what the
+# sequence of single statements leaves). Requests created for one case in one batch get
+# requested_at one microsecond apart, in order, so "the latest request" stays the last one asked
+# for. Rows come back with `ord` (1-based position in the statement's arrays); an unforced
+# request that lost the unique index to a concurrent transaction has no row: run it again.
+RECORD_REQUESTS_BATCH_SQL = f"""
+WITH input AS (
+    SELECT * FROM unnest(%(case_id)s::text[], %(case_number)s::text[], %(force)s::boolean[], %(origin)s::text[],
+                         %(requested_by)s::text[])
+    WITH ORDINALITY AS t(case_id, case_number, force, origin, requested_by, ord)
+), case_rows AS (  -- every request of the batch, also those answered in Python: their case numbers count
+    SELECT case_id, (array_agg(case_number ORDER BY ord) FILTER (WHERE case_number IS NOT NULL))[1] AS case_number
+    FROM unnest(%(all_case_id)s::text[], %(all_case_number)s::text[]) WITH ORDINALITY AS a(case_id, case_number, ord)
+    GROUP BY case_id
+), new_case AS (
+    INSERT INTO public.cases (case_id, case_number)
+    SELECT case_id, case_number FROM case_rows ORDER BY case_id
+    ON CONFLICT (case_id) DO NOTHING
+    RETURNING case_id
+), named AS (
+    UPDATE public.cases c SET case_number = r.case_number, updated_at = now()
+    FROM case_rows r
+    WHERE c.case_id = r.case_id AND c.case_number IS NULL AND r.case_number IS NOT NULL
+    RETURNING c.case_id
+), active AS (
+    SELECT DISTINCT ON (i.ord) i.ord, {", ".join("e." + c for c in _REQUEST_COLUMN_NAMES)}
+    FROM input i JOIN public.extraction_requests e
+      ON e.case_id = i.case_id AND e.status IN ('queued', 'submitted', 'running')
+    WHERE NOT i.force
+    ORDER BY i.ord, e.requested_at DESC
+), to_create AS (
+    SELECT gen_random_uuid() AS request_id, i.*,
+           now() + (row_number() OVER (PARTITION BY i.case_id ORDER BY i.ord) - 1) * interval '1 microsecond'
+             AS requested_at
+    FROM input i
+    WHERE i.force OR NOT EXISTS (SELECT 1 FROM active a WHERE a.ord = i.ord)
+), created AS (
+    INSERT INTO public.extraction_requests (request_id, case_id, case_number, force, origin, requested_by,
+                                            requested_at)
+    SELECT request_id, case_id, case_number, force, origin, requested_by, requested_at
+    FROM to_create ORDER BY case_id, ord
+    ON CONFLICT (case_id) WHERE status IN ('queued', 'submitted', 'running') AND NOT force DO NOTHING
+    RETURNING {REQUEST_COLUMNS}
+)
+SELECT t.ord, true AS created, {", ".join("c." + c for c in _REQUEST_COLUMN_NAMES)}
+FROM created c JOIN to_create t ON t.request_id = c.request_id
+UNION ALL
+SELECT a.ord, false AS created, {", ".join("a." + c for c in _REQUEST_COLUMN_NAMES)} FROM active a
+"""
+
+
+@dataclass(frozen=True)
+class BatchPlan:
+    """What goes into RECORD_REQUESTS_BATCH_SQL for a list of requests, and where each request's
+    answer comes from: `sent` are the positions (in the given list) that are in the statement,
+    `source[i]` the position whose answer request i gets (i itself when it is sent)."""
+
+    params: dict[str, list]
+    sent: list[int]
+    source: list[int]
+
+
+def plan_batch(requests: Sequence[Mapping[str, Any]]) -> BatchPlan:
+    """requests: dicts with case_id, case_number, force, origin, requested_by (in arrival order)."""
+    sent: list[int] = []
+    source: list[int] = []
+    last_sent: dict[str, int] = {}  # case id -> position of its latest request in the statement
+    for i, req in enumerate(requests):
+        case_id = req["case_id"]
+        if req["force"] or case_id not in last_sent:
+            last_sent[case_id] = i
+            sent.append(i)
+        source.append(last_sent[case_id])
+    params: dict[str, list] = {key: [requests[i][key] for i in sent]
+                               for key in ("case_id", "case_number", "force", "origin", "requested_by")}
+    params["all_case_id"] = [req["case_id"] for req in requests]
+    params["all_case_number"] = [req["case_number"] for req in requests]
+    return BatchPlan(params=params, sent=sent, source=source)
+
+
+def resolve_batch(plan: BatchPlan, rows: Iterable[Mapping[str, Any]]) -> list[dict[str, Any] | None]:
+    """One answer per request of the plan: the request row with `created`, or None for a request
+    that lost a race with a concurrent transaction (run it again)."""
+    by_sent: dict[int, Mapping[str, Any]] = {}
+    for row in rows:
+        by_sent[plan.sent[int(row["ord"]) - 1]] = row
+    answers: list[dict[str, Any] | None] = []
+    for i, src in enumerate(plan.source):
+        row = by_sent.get(src)
+        if row is None:
+            answers.append(None)
+            continue
+        answer = {k: v for k, v in row.items() if k != "ord"}
+        if src != i:
+            answer["created"] = False  # the same case asked again in this batch: the request above is active
+        answers.append(answer)
+    return answers
+
+
+def record_requests(conn: psycopg.Connection, requests: Sequence[Mapping[str, Any]]) -> list[dict[str, Any]]:
+    """Sync: record many requests in one statement (RECORD_REQUESTS_BATCH_SQL; bulk triggers),
+    each answered as RECORD_REQUEST_SQL would, in order. Requests that lost a race run again."""
+    answers: list[dict[str, Any] | None] = [None] * len(requests)
+    todo = list(range(len(requests)))
+    for _ in range(RECORD_ATTEMPTS):
+        if not todo:
+            break
+        plan = plan_batch([requests[i] for i in todo])
+        with conn.cursor(row_factory=dict_row) as cur:
+            cur.execute(RECORD_REQUESTS_BATCH_SQL, plan.params)
+            rows = cur.fetchall()
+        for i, answer in zip(todo, resolve_batch(plan, rows), strict=True):
+            answers[i] = answer
+        todo = [i for i in todo if answers[i] is None]
+    if todo:
+        raise RuntimeError(f"could not record an extraction request for case {requests[todo[0]]['case_id']}")
+    return answers  # type: ignore[return-value]
 
 
 def create_or_reuse_request(conn: psycopg.Connection, case_id: str, *, origin: str = "cli",

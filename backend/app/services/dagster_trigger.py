@@ -24,13 +24,23 @@ from datetime import datetime
 from typing import Any
 
 import httpx
+import psycopg
 from psycopg.rows import dict_row
 from psycopg_pool import AsyncConnectionPool, ConnectionPool
 
 from backend.app.config import PROJECT_ROOT
 from backend.app.database import fetch_all, fetch_one
 from backend.app.logging_config import get_logger
-from dagster_pipeline.requests_store import RECORD_ATTEMPTS, RECORD_REQUEST_SQL, REQUEST_COLUMNS
+from backend.app.services.coalesce import Coalescer
+from dagster_pipeline.requests_store import (
+    RECORD_ATTEMPTS,
+    RECORD_REQUEST_SQL,
+    RECORD_REQUESTS_BATCH_SQL,
+    REQUEST_COLUMNS,
+    plan_batch,
+    record_requests,
+    resolve_batch,
+)
 
 log = get_logger("dagster_trigger")
 
@@ -38,6 +48,13 @@ ACTIVE_STATUSES = ("queued", "submitted", "running")
 Submitter = Callable[..., list[dict[str, Any]]]
 DAGSTER_DOWN_MESSAGE = "Dagster was not reachable; the request is kept and will run when Dagster is back."
 DOWN_PROBE_EVERY_S = 1.0  # after a failed submission: how often the worker asks whether Dagster is back
+# Group commit of API triggers: at most this many requests per statement, and this many
+# statements in flight at once (each on its own connection of the async pool).
+RECORD_BATCH_MAX = 200
+RECORD_BATCHES_IN_FLIGHT = 1
+# Refusals that concern the transaction, not the connection (a deadlock with another writer).
+_ROLLBACK_ERRORS = (psycopg.errors.TransactionRollback, psycopg.errors.DeadlockDetected,
+                    psycopg.errors.SerializationFailure)
 
 
 
@@ -114,6 +131,9 @@ class DagsterTrigger:
         # Called with the case ids whose request this object just recorded or changed (the API's
         # status cache invalidates them). Must be cheap and thread-safe.
         self._on_change = on_change or (lambda *_case_ids: None)
+        # Group commit (request_async): built on first use, on the event loop that uses it.
+        self._recorder: Coalescer[dict[str, Any], dict[str, Any] | None] | None = None
+        self._recorder_pool: AsyncConnectionPool | None = None
 
     # ---------------------------------------------------------------- lifecycle
     def start(self) -> None:
@@ -164,29 +184,77 @@ class DagsterTrigger:
     async def request_async(self, apool: AsyncConnectionPool, case_id: str, *, case_number: str | None = None,
                             force: bool = False, requested_by: str | None = None,
                             origin: str = "api") -> TriggerOutcome:
-        """`request` on the event loop: one statement on an autocommit connection of the async
-        pool (durable when it returns), then a hand-off to the batching thread (a queue put)."""
+        """`request` on the event loop, with group commit: the requests that arrive while a
+        statement is in flight are recorded together by the next one (RECORD_REQUESTS_BATCH_SQL:
+        one round trip, one WAL flush), each answered as if recorded alone. Durable when it
+        returns (autocommit); then a hand-off to the batching thread (a queue put)."""
         params = _record_params(case_id, case_number, force, requested_by, origin)
+        recorder = self.recorder(apool)
         row = None
-        async with apool.connection() as aconn:
-            for _ in range(RECORD_ATTEMPTS):
-                async with aconn.cursor(row_factory=dict_row) as cur:
-                    await cur.execute(RECORD_REQUEST_SQL, params)
-                    row = await cur.fetchone()
-                if row is not None:
-                    break
+        for _ in range(RECORD_ATTEMPTS):
+            row = await recorder.submit(params)
+            if row is not None:
+                break
         outcome = _outcome(row, case_id)
         self._on_change(case_id)
         if outcome.created:
             self._enqueue(outcome.request_id)
         return outcome
 
+    def recorder(self, apool: AsyncConnectionPool) -> Coalescer[dict[str, Any], dict[str, Any] | None]:
+        """The group-commit coalescer of request_async (its counters tell tests how many
+        statements recorded how many requests)."""
+        if self._recorder is None or self._recorder_pool is not apool:
+            async def run(batch: list[dict[str, Any]]) -> list[Any]:
+                return await self._record_batch(apool, batch)
+
+            self._recorder = Coalescer(run, max_batch=RECORD_BATCH_MAX, max_in_flight=RECORD_BATCHES_IN_FLIGHT)
+            self._recorder_pool = apool
+        return self._recorder
+
+    async def _record_batch(self, apool: AsyncConnectionPool, batch: list[dict[str, Any]]) -> list[Any]:
+        """One statement for the batch. If the database refuses it for a reason that may be one
+        request's own (bad input, a deadlock with another writer), each request is recorded on its
+        own so that only the bad one fails. Connection trouble fails the whole batch: every caller
+        gets the error (503); autocommit means nothing of the batch was half-recorded."""
+        plan = plan_batch(batch)
+        try:
+            async with apool.connection() as aconn:
+                async with aconn.cursor(row_factory=dict_row) as cur:
+                    await cur.execute(RECORD_REQUESTS_BATCH_SQL, plan.params)
+                    rows = await cur.fetchall()
+        except (*_ROLLBACK_ERRORS, psycopg.DataError, psycopg.IntegrityError, psycopg.ProgrammingError,
+                psycopg.InternalError, psycopg.NotSupportedError):
+            if len(batch) == 1:
+                raise
+            log.warning("recording %d extraction requests in one statement failed; recording them one by one",
+                        len(batch), exc_info=True)
+            return await self._record_one_by_one(apool, batch)
+        return resolve_batch(plan, rows)
+
+    async def _record_one_by_one(self, apool: AsyncConnectionPool, batch: list[dict[str, Any]]) -> list[Any]:
+        results: list[Any] = []
+        async with apool.connection() as aconn:
+            for params in batch:
+                try:
+                    async with aconn.cursor(row_factory=dict_row) as cur:
+                        await cur.execute(RECORD_REQUEST_SQL, params)
+                        results.append(await cur.fetchone())
+                except _ROLLBACK_ERRORS as exc:
+                    results.append(exc)
+                except (psycopg.OperationalError, psycopg.InterfaceError):
+                    raise  # the connection: every caller of the batch gets it
+                except psycopg.Error as exc:
+                    results.append(exc)
+        return results
+
     def request_many(self, case_ids: Sequence[str], *, force: bool = False, requested_by: str | None = None,
                      origin: str = "bulk") -> list[TriggerOutcome]:
-        outcomes: list[TriggerOutcome] = []
+        unique = list(dict.fromkeys(case_ids))  # de-duplicated, order kept
+        params = [_record_params(case_id, None, force, requested_by, origin) for case_id in unique]
         with self.pool.connection() as conn:
-            for case_id in dict.fromkeys(case_ids):  # de-duplicated, order kept
-                outcomes.append(self._record(conn, case_id, None, force, requested_by, origin))
+            rows = record_requests(conn, params) if params else []
+        outcomes = [_outcome(row, case_id) for row, case_id in zip(rows, unique, strict=True)]
         self._on_change(*(o.request["case_id"] for o in outcomes))
         for outcome in outcomes:
             if outcome.created:
