@@ -9,7 +9,8 @@ transformation errors.
 normal cases in bulk (one INSERT per source); N more cases one statement per row; changed
 payloads for 6 cases (AT line dropped, W&I form dropped and amounts changed, TRT line changed,
 interview: employer cell changed / only an expense cell changed / filing status changed),
-bulk then per row; malformed payloads for 3 cases; the first payloads of 20 cases again; then
+bulk then per row; malformed payloads for 3 cases; a malformed payload per source among 8 new
+cases' good ones, in bulk; the first payloads of 20 cases again; then
 rebuild_from_bronze(). Exit status 1 when anything differs.
 """
 
@@ -157,12 +158,22 @@ def run(old_dir: Path, new_dir: Path, cases: int) -> list[str]:
     changed_rows = _changed(row_cases[:6])
     bad = {"at": [(bulk_cases[-1], Jsonb({"nothing": "here"}))], "wi": [(row_cases[0], Jsonb([1, 2]))],
            "trt": [], "interview": [(row_cases[1], Jsonb({"not": "an interview"}))]}
+    # a malformed payload among good ones in the same bulk statement (new cases): with 018 the
+    # statement's batch fails and falls back to the per-case path
+    mixed_cases = [str(8_300_000 + i) for i in range(8)]
+    mixed = _rows(mixed_cases)
+    for source, index, payload in (("at", 0, {"nothing": "here"}), ("wi", 1, [1, 2]),
+                                   ("trt", 2, "not a transcript"), ("interview", 3, {"not": "an interview"})):
+        mixed[source] = [(c, Jsonb(payload)) if c == mixed_cases[index] else (c, p) for c, p in mixed[source]]
+        if not any(c == mixed_cases[index] for c, _ in mixed[source]):
+            mixed[source].append((mixed_cases[index], Jsonb(payload)))
     steps = [
         ("bulk, every behaviour + normal", lambda u: _load(u, _rows(bulk_cases), per_row=False)),
         ("one statement per row", lambda u: _load(u, _rows(row_cases), per_row=True)),
         ("changed payloads, bulk", lambda u: _load(u, changed_bulk, per_row=False)),
         ("changed payloads, per row", lambda u: _load(u, changed_rows, per_row=True)),
         ("malformed payloads", lambda u: _load(u, bad, per_row=False)),
+        ("malformed among good ones, bulk", lambda u: _load(u, mixed, per_row=False)),
         ("re-ingest the first payloads", lambda u: _load(u, _rows(bulk_cases[:10] + row_cases[:10]), per_row=False)),
         ("rebuild_from_bronze()", lambda u: psycopg.connect(u, autocommit=True).execute(
             "SELECT count(*) FROM rebuild_from_bronze()")),
