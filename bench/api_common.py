@@ -139,10 +139,12 @@ def _lua_string(value: str) -> str:
 
 def lua_script(*, method: str = "GET", path: str | None = None, body: str | None = None, auth: bool = True,
                distinct_path: str | None = None, distinct_base: int = 0, rate: float | None = None,
-               threads: int | None = None) -> str:
+               threads: int | None = None, cycle: int | None = None) -> str:
     """A wrk script: method, headers (bearer token, JSON content type), a fixed body, and either
     the URL's path or, with `distinct_path` (a format with one `%s`), a new path per request:
-    ids distinct_base + thread * 10^9 + n, so every request is for a case never seen before."""
+    ids distinct_base + thread * 10^9 + n, so every request is for a case never seen before.
+    With `cycle`, the ids go round distinct_base .. distinct_base + cycle - 1 instead (each
+    thread starting at its own share), so each of `cycle` cases comes back every `cycle` requests."""
     lines = [f"wrk.method = {_lua_string(method)}"]
     if auth:
         lines.append(f"wrk.headers[\"Authorization\"] = {_lua_string('Bearer ' + token())}")
@@ -158,7 +160,10 @@ def lua_script(*, method: str = "GET", path: str | None = None, body: str | None
             "local n = 0",
             "function request()",
             "  n = n + 1",
-            f"  local id = string.format(\"%.0f\", {distinct_base} + (tid or 0) * 1000000000 + n)",
+            (f"  local id = string.format(\"%.0f\", {distinct_base}"
+             f" + (n + (tid or 0) * {(cycle or 1) // max(1, threads or WRK_THREADS)}) % {cycle})"
+             if cycle else
+             f"  local id = string.format(\"%.0f\", {distinct_base} + (tid or 0) * 1000000000 + n)"),
             f"  return wrk.format(nil, string.format({_lua_string(distinct_path)}, id))",
             "end",
         ]
@@ -223,8 +228,8 @@ def wrk(base_url: str, script: str, *, path: str = "/", connections: int = 50, d
 
 def load(base_url: str, path: str, *, method: str = "GET", body: str | None = None, auth: bool = True,
          connections: int = 50, duration_s: float = 10.0, distinct_path: str | None = None,
-         distinct_base: int = 0, rate: float | None = None) -> LoadResult:
+         distinct_base: int = 0, rate: float | None = None, cycle: int | None = None) -> LoadResult:
     """Saturated load (rate=None) or paced at `rate` requests/s over the same connections."""
     script = lua_script(method=method, body=body, auth=auth, distinct_path=distinct_path,
-                        distinct_base=distinct_base, rate=rate)
+                        distinct_base=distinct_base, rate=rate, cycle=cycle)
     return wrk(base_url, script, path=path, connections=connections, duration_s=duration_s, rate=rate)

@@ -72,8 +72,11 @@ async def _status(apool: Any, service: CaseStatusService, trigger: DagsterTrigge
 
 async def _status_json(apool: Any, service: CaseStatusService, trigger: DagsterTrigger,
                        case_id: str) -> tuple[bytes, str | None]:
-    """The status answer serialised once (what the status cache holds), with its run id."""
-    status_model = await _status(apool, service, trigger, case_id)
+    """The status answer serialised once (what the status cache holds), with its run id. Read
+    together with the other polls in flight (one statement for all their cases)."""
+    data = await service.fetch_coalesced(apool, case_id)
+    data["dagster_ui"] = trigger.ui_url(run_id=data.get("run_id"), case_id=case_id)
+    status_model = CaseStatus.model_validate(data)
     return status_model.__pydantic_serializer__.to_json(status_model), status_model.run_id
 
 

@@ -12,6 +12,7 @@ from typing import Any
 from psycopg.rows import dict_row
 
 from backend.app.database import fetch_one
+from backend.app.services.coalesce import Coalescer
 
 SOURCES = ("at", "wi", "trt", "interview")
 TERMINAL_SOURCE_STATES = ("stored", "unchanged", "no_data", "failed")
@@ -39,6 +40,10 @@ GOLD_TABLES: dict[str, str] = {
     "tax_projections": "tax_projections",
 }
 # business-rules.md section 11: the layer totals that decide the status
+# Coalesced status reads (the status route): at most this many cases per statement, this many
+# statements in flight.
+STATUS_BATCH_MAX = 100
+STATUS_BATCHES_IN_FLIGHT = 1
 SILVER_DECIDING = ("tax_years", "income_documents")
 GOLD_DECIDING = ("employment", "household")
 
@@ -52,29 +57,34 @@ MESSAGES = {
 }
 
 
-def _build_status_query() -> str:
-    """One statement, one round trip: every count is an index-only scan on (case_id, ...)."""
-    parts = ["EXISTS (SELECT 1 FROM public.cases WHERE case_id = %(case_id)s) AS case_exists"]
+def _build_status_query(case_id: str = "%(case_id)s") -> str:
+    """One statement, one round trip: every count is an index-only scan on (case_id, ...).
+    `case_id` is the SQL expression of the case id (a parameter, or a column of the batch)."""
+    parts = [f"EXISTS (SELECT 1 FROM public.cases WHERE case_id = {case_id}) AS case_exists"]
     for source in SOURCES:
-        parts.append(f"(SELECT count(*) FROM public.bronze_{source}_raw WHERE case_id = %(case_id)s)"
+        parts.append(f"(SELECT count(*) FROM public.bronze_{source}_raw WHERE case_id = {case_id})"
                      f" AS bronze__{source}")
     for layer, tables in (("silver", SILVER_TABLES), ("gold", GOLD_TABLES)):
         for key, table in tables.items():
-            parts.append(f"(SELECT count(*) FROM public.{table} WHERE case_id = %(case_id)s) AS {layer}__{key}")
+            parts.append(f"(SELECT count(*) FROM public.{table} WHERE case_id = {case_id}) AS {layer}__{key}")
     parts.append(
         "(SELECT to_jsonb(r) FROM (SELECT request_id, status, force, origin, dagster_run_id, error, attempts,"
         " requested_at, submitted_at, started_at, finished_at, updated_at FROM public.extraction_requests"
-        " WHERE case_id = %(case_id)s ORDER BY requested_at DESC LIMIT 1) r) AS request")
+        f" WHERE case_id = {case_id} ORDER BY requested_at DESC LIMIT 1) r) AS request")
     parts.append(
         "(SELECT coalesce(jsonb_agg(to_jsonb(s)), '[]'::jsonb) FROM (SELECT source, state, http_status, error,"
-        " dagster_run_id, request_id, updated_at FROM public.case_ingestion_status"
-        " WHERE case_id = %(case_id)s) s) AS sources")
-    parts.append("(SELECT count(*) FROM public.transformation_errors WHERE case_id = %(case_id)s)"
+        f" dagster_run_id, request_id, updated_at FROM public.case_ingestion_status"
+        f" WHERE case_id = {case_id}) s) AS sources")
+    parts.append(f"(SELECT count(*) FROM public.transformation_errors WHERE case_id = {case_id})"
                  " AS transformation_errors")
     return "SELECT " + ", ".join(parts)
 
 
 STATUS_QUERY = _build_status_query()
+# The same columns for many cases in one statement (the status route coalesces concurrent polls
+# of different cases into one round trip): one row per distinct case id, with `batch_case_id`.
+STATUS_BATCH_QUERY = (_build_status_query("b.case_id").replace("SELECT ", "SELECT b.case_id AS batch_case_id, ", 1)
+                      + " FROM unnest(%(case_ids)s::text[]) AS b(case_id)")
 
 
 class CaseStatusService:
@@ -82,6 +92,29 @@ class CaseStatusService:
     legacy path), `fetch_async` on an async one (the status route, on the event loop)."""
 
     query = STATUS_QUERY
+
+    def __init__(self) -> None:
+        self._reader: Coalescer[str, dict[str, Any]] | None = None
+        self._reader_pool: Any = None
+
+    def reader(self, apool: Any) -> Coalescer[str, dict[str, Any]]:
+        """Concurrent status reads of different cases coalesced into one statement
+        (STATUS_BATCH_QUERY): `await reader(apool).submit(case_id)` is the case's raw row, what
+        `fetch_async` derives from. Built on first use, on the event loop that uses it."""
+        if self._reader is None or self._reader_pool is not apool:
+            async def run(case_ids: list[str]) -> list[dict[str, Any]]:
+                async with apool.connection() as aconn:
+                    rows = await self.fetch_rows_async(aconn, case_ids)
+                return [rows.get(case_id, {}) for case_id in case_ids]
+
+            self._reader = Coalescer(run, max_batch=STATUS_BATCH_MAX, max_in_flight=STATUS_BATCHES_IN_FLIGHT)
+            self._reader_pool = apool
+        return self._reader
+
+    async def fetch_coalesced(self, apool: Any, case_id: str) -> dict[str, Any]:
+        """`fetch_async`'s answer, read together with the other polls in flight."""
+        row = await self.reader(apool).submit(case_id)
+        return self.derive(case_id, dict(row))
 
     def fetch(self, conn: Any, case_id: str) -> dict[str, Any]:
         row = fetch_one(conn, self.query, {"case_id": case_id}) or {}
@@ -92,6 +125,15 @@ class CaseStatusService:
             await cur.execute(self.query, {"case_id": case_id})
             row = await cur.fetchone() or {}
         return self.derive(case_id, row)
+
+    async def fetch_rows_async(self, aconn: Any, case_ids: list[str]) -> dict[str, dict[str, Any]]:
+        """The raw status rows of many cases from one statement (STATUS_BATCH_QUERY), by case id;
+        `derive(case_id, row)` turns each into the answer `fetch_async` gives."""
+        distinct = list(dict.fromkeys(case_ids))
+        async with aconn.cursor(row_factory=dict_row) as cur:
+            await cur.execute(STATUS_BATCH_QUERY, {"case_ids": distinct})
+            rows = await cur.fetchall()
+        return {row.pop("batch_case_id"): row for row in rows}
 
     # ----------------------------------------------------------------------------------
     def derive(self, case_id: str, row: dict[str, Any], *, now: datetime | None = None) -> dict[str, Any]:
