@@ -239,3 +239,19 @@ def test_batch_sql_runs_alone_on_an_existing_active_request(database_url: str, f
     created, request_id = rows[0][1], str(rows[0][2])
     assert created is force
     assert (request_id == first) is (not force)
+
+
+def test_trigger_answer_is_the_full_response_model(api: TestClient) -> None:
+    """The route serialises its TriggerResponse itself: every field is there, as FastAPI's
+    response_model encoding would write it (nulls included)."""
+    from backend.app.schemas.extraction import TriggerResponse
+
+    response = api.post(f"/api/dagster/cases/{new_case()}/extract")
+    assert response.status_code == 202
+    assert response.headers["content-type"] == "application/json"
+    body = response.json()
+    assert body == TriggerResponse.model_validate(body).model_dump(mode="json")
+    assert set(body) == set(TriggerResponse.model_fields)
+    assert body["timed_out"] is None
+    body_form = api.post("/api/dagster/extract", json={"case_id": new_case()})
+    assert body_form.status_code == 202 and set(body_form.json()) == set(TriggerResponse.model_fields)

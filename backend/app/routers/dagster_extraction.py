@@ -80,6 +80,14 @@ async def _status_json(apool: Any, service: CaseStatusService, trigger: DagsterT
     return status_model.__pydantic_serializer__.to_json(status_model), status_model.run_id
 
 
+def _answer(result: TriggerResponse, response: Response) -> Response:
+    """The trigger answer serialised once: the route builds a valid TriggerResponse itself, so
+    FastAPI's response_model pass (dump, validate again, serialise) would only repeat the work.
+    Same JSON as FastAPI writes for the response_model (every field, nulls included)."""
+    return Response(result.__pydantic_serializer__.to_json(result), status_code=response.status_code or 202,
+                    media_type="application/json")
+
+
 async def _extract(request: ExtractRequest, user: Any, trigger: DagsterTrigger, apool: Any,
                    service: CaseStatusService, response: Response, default_wait_s: float) -> TriggerResponse:
     bind(case_id=request.case_id)
@@ -124,7 +132,7 @@ async def extract_case(
     force: Annotated[bool, Query(description="start another run even if one is active")] = False,
     case_number: Annotated[str | None, Query(max_length=100)] = None,
     wait_seconds: Annotated[float | None, Query(gt=0, le=MAX_WAIT_S)] = None,
-) -> TriggerResponse:
+) -> Response:
     """Record an extraction request for the case and answer at once (`202`, `status: "triggered"`).
     A second call while the case is queued or running returns the same request
     (`status: "already_active"`, same `request_id`) unless `force=true`."""
@@ -133,8 +141,9 @@ async def extract_case(
     state = request.app.state
     body = ExtractRequest(case_id=case_id, case_number=case_number, async_mode=async_mode, force=force,
                           wait_seconds=wait_seconds)
-    return await _extract(body, user, state.trigger, state.async_pool, state.status_service, response,
-                          state.settings.extract_sync_timeout_s)
+    result = await _extract(body, user, state.trigger, state.async_pool, state.status_service, response,
+                            state.settings.extract_sync_timeout_s)
+    return _answer(result, response)
 
 
 @router.post(
@@ -147,9 +156,10 @@ async def extract_case(
 )
 async def extract(body: Annotated[ExtractRequest, Body()], user: CurrentUser, trigger: TriggerDep,
                   apool: AsyncPoolDep, service: StatusDep, response: Response,
-                  settings: SettingsDep) -> TriggerResponse:
+                  settings: SettingsDep) -> Response:
     """Same as `POST /api/dagster/cases/{case_id}/extract`, with `{case_id, case_number?, async_mode?, force?}`."""
-    return await _extract(body, user, trigger, apool, service, response, settings.extract_sync_timeout_s)
+    result = await _extract(body, user, trigger, apool, service, response, settings.extract_sync_timeout_s)
+    return _answer(result, response)
 
 
 @router.post(
