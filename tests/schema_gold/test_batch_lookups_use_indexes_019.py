@@ -33,6 +33,11 @@ def test_batch_loaders_never_scan_their_silver_table(db):
         paths.append(db.execute("SELECT current_setting('medallion.promotion_path', true)").fetchone()[0])
     db.execute("SET LOCAL auto_explain.log_min_duration = -1")
     assert [p.split(":")[0] for p in paths] == ["batch", "batch"]
-    scans = [m.group(0) for plan in plans
+    # the batch loaders' own statements (their query text names v_cases); other functions' plans
+    # are the planner's fair choice on this small test table (test_case_lookups_use_indexes.py
+    # checks those with sequential scans priced out)
+    batch_plans = [plan for plan in plans if "v_cases" in plan]
+    assert len(batch_plans) >= 4
+    scans = [m.group(0) for plan in batch_plans
              for m in re.finditer(r"Seq Scan on (income_documents|trt_records)\b[^\n]*", plan)]
     assert scans == []
