@@ -144,8 +144,12 @@ def install_exception_handlers(app: FastAPI) -> None:
 
     @app.exception_handler(PoolTimeout)
     @app.exception_handler(psycopg.OperationalError)
-    async def db_unavailable(_request: Request, exc: Exception) -> JSONResponse:
+    async def db_unavailable(request: Request, exc: Exception) -> JSONResponse:
         log.warning("database unavailable: %s", type(exc).__name__)
+        # While the database is down, polls answer 503 rather than a status cached just before.
+        cache = getattr(request.app.state, "status_cache", None)
+        if cache is not None:
+            cache.clear()
         return JSONResponse(_error_body(DatabaseUnavailable()), status_code=503)
 
     @app.exception_handler(psycopg.DataError)

@@ -166,3 +166,48 @@ def test_bad_limits_are_refused() -> None:
 
     with pytest.raises(ValueError):
         Coalescer(ident, max_batch=0)
+
+
+def test_an_unreachable_database_fails_the_callers_waiting_for_the_next_batch_too() -> None:
+    class Unreachable(Exception):
+        pass
+
+    calls: list[list[int]] = []
+
+    async def down(items: list[int]) -> list[int]:
+        calls.append(list(items))
+        await asyncio.sleep(0.02)
+        raise Unreachable("no connection within the pool timeout")
+
+    async def main() -> list[object]:
+        c: Coalescer[int, int] = Coalescer(down, fail_waiting=(Unreachable,))
+        first = asyncio.ensure_future(c.submit(0))
+        await asyncio.sleep(0.005)  # batch [0] is waiting for a connection
+        waiting = [asyncio.ensure_future(c.submit(i)) for i in range(1, 4)]
+        return await asyncio.gather(first, *waiting, return_exceptions=True)
+
+    results = run(main())
+    assert all(isinstance(r, Unreachable) for r in results)
+    assert calls == [[0]]  # the waiting callers did not queue behind another failing batch
+
+
+def test_other_errors_leave_the_waiting_callers_to_the_next_batch() -> None:
+    calls: list[list[int]] = []
+
+    async def once_broken(items: list[int]) -> list[int]:
+        calls.append(list(items))
+        await asyncio.sleep(0.02)
+        if len(calls) == 1:
+            raise ConnectionResetError("one connection dropped")
+        return items
+
+    async def main() -> list[object]:
+        c: Coalescer[int, int] = Coalescer(once_broken, fail_waiting=(TimeoutError,))
+        first = asyncio.ensure_future(c.submit(0))
+        await asyncio.sleep(0.005)
+        waiting = [asyncio.ensure_future(c.submit(i)) for i in range(1, 4)]
+        return await asyncio.gather(first, *waiting, return_exceptions=True)
+
+    results = run(main())
+    assert isinstance(results[0], ConnectionResetError) and results[1:] == [1, 2, 3]
+    assert calls == [[0], [1, 2, 3]]

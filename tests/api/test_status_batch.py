@@ -108,3 +108,47 @@ def test_batch_query_has_the_single_query_columns(db: psycopg.Connection) -> Non
     batch = db.execute(STATUS_BATCH_QUERY, {"case_ids": ["1", "2"]})
     assert [c.name for c in batch.description] == ["batch_case_id"] + [c.name for c in single]
     assert [r[0] for r in batch.fetchall()] == ["1", "2"]
+
+
+def test_polls_while_the_pool_has_no_connection_answer_503_together(api: TestClient) -> None:
+    """No connection within the pool timeout: the poll whose batch waited and every poll queued
+    behind it answer 503 at once (none waits for a second failing batch)."""
+    import contextlib
+
+    from psycopg_pool import PoolTimeout
+
+    state = api.app.state
+    reader = state.status_service.reader(state.async_pool)
+    real_connection = state.async_pool.connection
+
+    @contextlib.asynccontextmanager
+    async def no_connection(*_args: Any, **_kwargs: Any) -> Any:
+        await asyncio.sleep(0.3)  # the pool's wait, shortened
+        raise PoolTimeout("couldn't get a connection after 5.00 sec")
+        yield  # pragma: no cover
+
+    cases = [new_case() for _ in range(12)]
+    answers: list[Any] = []
+    lock = threading.Lock()
+
+    def poll(case_id: str, delay: float) -> None:
+        import time
+
+        time.sleep(delay)
+        response = api.get(f"/api/dagster/status/{case_id}")
+        with lock:
+            answers.append(response)
+
+    batches_before = reader.batches
+    state.async_pool.connection = no_connection
+    try:
+        threads = [threading.Thread(target=poll, args=(c, 0.0 if i < 2 else 0.1)) for i, c in enumerate(cases)]
+        for t in threads:
+            t.start()
+        for t in threads:
+            t.join()
+    finally:
+        state.async_pool.connection = real_connection
+    assert [r.status_code for r in answers] == [503] * len(cases)
+    assert {r.json()["type"] for r in answers} == {"database_unavailable"}
+    assert reader.batches - batches_before <= 2  # the first failing batch(es) answered everyone

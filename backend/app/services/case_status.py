@@ -10,6 +10,7 @@ from datetime import UTC, datetime, timedelta
 from typing import Any
 
 from psycopg.rows import dict_row
+from psycopg_pool import PoolTimeout
 
 from backend.app.database import fetch_one
 from backend.app.services.coalesce import Coalescer
@@ -43,6 +44,9 @@ GOLD_TABLES: dict[str, str] = {
 # statements in flight (measured: one makes a poll wait behind the batch in flight at low load,
 # paced p99 5-8 ms vs 4.5-7 ms; four was no better than two).
 STATUS_BATCH_MAX = 100
+# No connection within the pool's timeout (the database is down): the polls waiting for the next
+# batch fail with the batch (503 after at most one pool timeout, as without coalescing).
+DB_UNREACHABLE = (PoolTimeout,)
 STATUS_BATCHES_IN_FLIGHT = 2
 # business-rules.md section 11: the layer totals that decide the status
 SILVER_DECIDING = ("tax_years", "income_documents")
@@ -108,7 +112,8 @@ class CaseStatusService:
                     rows = await self.fetch_rows_async(aconn, case_ids)
                 return [rows.get(case_id, {}) for case_id in case_ids]
 
-            self._reader = Coalescer(run, max_batch=STATUS_BATCH_MAX, max_in_flight=STATUS_BATCHES_IN_FLIGHT)
+            self._reader = Coalescer(run, max_batch=STATUS_BATCH_MAX, max_in_flight=STATUS_BATCHES_IN_FLIGHT,
+                                     fail_waiting=DB_UNREACHABLE)
             self._reader_pool = apool
         return self._reader
 

@@ -8,7 +8,9 @@ turn join it); under load each batch holds what arrived during the previous one.
 
 `run_batch(items)` returns one result per item, in order; a result that is an exception is
 raised to that item's caller only. If `run_batch` itself raises, every caller of that batch gets
-the error (`on_error` may map it to one error per caller). A caller that goes away (cancelled)
+the error (`on_error` may map it to one error per caller), and with `fail_waiting` errors (the
+database is unreachable) so do the callers already waiting for the next batch, so that no caller
+waits behind a queue of failing batches. A caller that goes away (cancelled)
 does not cancel the batch: its item is still processed, its result dropped.
 
 One event loop only (the API's); not thread-safe.
@@ -29,13 +31,17 @@ BatchRunner = Callable[[list[T]], Awaitable[Sequence[Any]]]
 
 class Coalescer(Generic[T, R]):
     def __init__(self, run_batch: BatchRunner[T], *, max_batch: int = 256, max_in_flight: int = 1,
-                 on_error: Callable[[BaseException], BaseException] | None = None) -> None:
+                 on_error: Callable[[BaseException], BaseException] | None = None,
+                 fail_waiting: tuple[type[BaseException], ...] = ()) -> None:
         if max_batch < 1 or max_in_flight < 1:
             raise ValueError("max_batch and max_in_flight must be >= 1")
         self._run_batch = run_batch
         self.max_batch = max_batch
         self.max_in_flight = max_in_flight
         self._on_error = on_error
+        # A batch failing with one of these (the database is unreachable) fails the items waiting
+        # for the next batch too: each caller waits for at most one failing batch, not a queue of them.
+        self._fail_waiting = fail_waiting
         self._pending: deque[tuple[T, asyncio.Future[R]]] = deque()
         self._in_flight = 0
         self._tasks: set[asyncio.Task[None]] = set()
@@ -82,6 +88,9 @@ class Coalescer(Generic[T, R]):
                 future.cancel()
             raise
         except Exception as exc:  # every waiter of the batch gets it
+            if self._fail_waiting and isinstance(exc, self._fail_waiting):
+                batch.extend(self._pending)
+                self._pending.clear()
             for _, future in batch:
                 if not future.done():
                     future.set_exception(self._on_error(exc) if self._on_error else exc)

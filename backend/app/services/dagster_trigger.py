@@ -26,7 +26,7 @@ from typing import Any
 import httpx
 import psycopg
 from psycopg.rows import dict_row
-from psycopg_pool import AsyncConnectionPool, ConnectionPool
+from psycopg_pool import AsyncConnectionPool, ConnectionPool, PoolTimeout
 
 from backend.app.config import PROJECT_ROOT
 from backend.app.database import fetch_all, fetch_one
@@ -52,6 +52,10 @@ DOWN_PROBE_EVERY_S = 1.0  # after a failed submission: how often the worker asks
 # statements in flight at once (each on its own connection of the async pool).
 RECORD_BATCH_MAX = 200
 RECORD_BATCHES_IN_FLIGHT = 1
+# No connection within the pool's timeout (the database is down): a batch failing so fails the
+# triggers waiting for the next batch too, none of them recorded, so that each answers 503 after
+# at most one pool timeout instead of queueing behind one failing batch after another.
+DB_UNREACHABLE = (PoolTimeout,)
 # Refusals that concern the transaction, not the connection (a deadlock with another writer).
 _ROLLBACK_ERRORS = (psycopg.errors.TransactionRollback, psycopg.errors.DeadlockDetected,
                     psycopg.errors.SerializationFailure)
@@ -208,7 +212,8 @@ class DagsterTrigger:
             async def run(batch: list[dict[str, Any]]) -> list[Any]:
                 return await self._record_batch(apool, batch)
 
-            self._recorder = Coalescer(run, max_batch=RECORD_BATCH_MAX, max_in_flight=RECORD_BATCHES_IN_FLIGHT)
+            self._recorder = Coalescer(run, max_batch=RECORD_BATCH_MAX, max_in_flight=RECORD_BATCHES_IN_FLIGHT,
+                                       fail_waiting=DB_UNREACHABLE)
             self._recorder_pool = apool
         return self._recorder
 
