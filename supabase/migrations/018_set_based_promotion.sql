@@ -7,7 +7,10 @@
 --
 --   * W&I and TRT: one INSERT ... ON CONFLICT and one DELETE for all the statement's cases
 --     (silver_load_wi_batch, silver_load_trt_batch), the same per-payload parse (wi_documents,
---     trt_parsed_records) applied LATERAL to each payload;
+--     trt_parsed_records) applied LATERAL to each payload. That statement is written once, in
+--     silver_upsert_wi / silver_upsert_trt (arrays of cases, bronze ids, payloads); the per-case
+--     loaders silver_load_wi / silver_load_trt are redefined here to keep their own checks and
+--     messages and call it with one case;
 --   * AT and the interview: the per-case loaders called in turn, without a sub-transaction each.
 --
 -- If the batch raises (a malformed payload, anything), its sub-transaction rolls back (its
@@ -19,42 +22,16 @@
 -- medallion.promotion_path (transaction-local) says which path the last bronze statement took:
 -- 'batch:<source>:<cases>' or 'per_case:<source>:<cases>' (tests and benches read it).
 
--- W&I for many bronze rows (one per case). RAISEs if any payload would fail its per-case load's
--- checks; the caller then falls back to the per-case path, which records the error.
-CREATE OR REPLACE FUNCTION public.silver_load_wi_batch(p_bronze_ids uuid[])
-RETURNS integer LANGUAGE plpgsql AS $$
-DECLARE
-    v_cases text[];
-    v_ids uuid[];
-    v_payloads jsonb[];
-    v_bad uuid;
-    v_count integer;
+-- The W&I rule, in one place: upsert what each payload says (only rows whose values differ are
+-- rewritten), delete what each case held that its payload no longer says; one statement for all
+-- the cases given (one bronze row and payload each, distinct cases). silver_load_wi passes its one
+-- case, silver_load_wi_batch a statement's cases. No checks here: each caller makes its own.
+CREATE OR REPLACE FUNCTION public.silver_upsert_wi(p_cases text[], p_bronze_ids uuid[], p_payloads jsonb[])
+RETURNS void LANGUAGE plpgsql AS $$
 BEGIN
-    SELECT array_agg(b.case_id ORDER BY b.case_id), array_agg(b.bronze_id ORDER BY b.case_id),
-           array_agg(public.md_detoast(b.raw_response) ORDER BY b.case_id)
-    INTO v_cases, v_ids, v_payloads
-    FROM public.bronze_wi_raw AS b WHERE b.bronze_id = ANY (p_bronze_ids);
-    IF coalesce(cardinality(v_ids), 0) <> cardinality(p_bronze_ids)
-       OR cardinality(v_cases) <> (SELECT count(DISTINCT c) FROM unnest(v_cases) AS c) THEN
-        RAISE EXCEPTION 'silver_load_wi_batch: expected one existing bronze row per case';
-    END IF;
-    -- the per-case loader's checks (silver_load_wi), for every payload at once
-    SELECT x.bronze_id INTO v_bad
-    FROM unnest(v_ids, v_payloads) AS x(bronze_id, p)
-    WHERE NOT public.wi_payload_recognised(x.p)
-       OR (EXISTS (SELECT 1 FROM public.wi_form_entries(x.p))
-           AND NOT EXISTS (SELECT 1 FROM public.wi_form_entries(x.p) AS e
-                           WHERE jsonb_typeof(e.form) = 'object' AND e.form <> '{}'::jsonb))
-    LIMIT 1;
-    IF FOUND THEN
-        RAISE EXCEPTION 'silver_load_wi_batch: bronze_wi_raw row % fails the W&I checks', v_bad
-            USING ERRCODE = 'invalid_parameter_value';
-    END IF;
-
-    -- silver_load_wi's upsert and delete, for every case of the batch in one statement each
     WITH docs AS (
         SELECT x.case_id, x.bronze_id, d.*
-        FROM unnest(v_cases, v_ids, v_payloads) AS x(case_id, bronze_id, p)
+        FROM unnest(p_cases, p_bronze_ids, p_payloads) AS x(case_id, bronze_id, p)
         CROSS JOIN LATERAL public.wi_documents(x.p) AS d
     ), upserted AS (
         INSERT INTO public.income_documents AS t (
@@ -99,39 +76,25 @@ BEGIN
         RETURNING 1
     )
     DELETE FROM public.income_documents t
-    WHERE t.case_id = ANY (v_cases)
+    WHERE t.case_id = ANY (p_cases)
       AND NOT EXISTS (SELECT 1 FROM docs d
                       WHERE d.case_id = t.case_id
                         AND d.tax_year IS NOT DISTINCT FROM t.tax_year AND d.owner = t.owner
                         AND d.form_type = t.form_type AND d.doc_fingerprint = t.doc_fingerprint AND d.doc_seq = t.doc_seq);
-
-    SELECT count(*) INTO v_count FROM public.income_documents WHERE case_id = ANY (v_cases);
-    RETURN v_count;
 END
 $$;
 
--- TRT for many bronze rows (one per case): silver_load_trt's statement for all of them.
-CREATE OR REPLACE FUNCTION public.silver_load_trt_batch(p_bronze_ids uuid[])
+-- The TRT rule, in one place (silver_load_trt: one case; silver_load_trt_batch: a statement's);
+-- occurrence numbers records with the same natural key within each case's payload.
+CREATE OR REPLACE FUNCTION public.silver_upsert_trt(p_cases text[], p_bronze_ids uuid[], p_payloads jsonb[])
 RETURNS void LANGUAGE plpgsql AS $$
-DECLARE
-    v_cases text[];
-    v_ids uuid[];
-    v_payloads jsonb[];
 BEGIN
-    SELECT array_agg(b.case_id ORDER BY b.case_id), array_agg(b.bronze_id ORDER BY b.case_id),
-           array_agg(public.md_detoast(b.raw_response) ORDER BY b.case_id)
-    INTO v_cases, v_ids, v_payloads
-    FROM public.bronze_trt_raw AS b WHERE b.bronze_id = ANY (p_bronze_ids);
-    IF coalesce(cardinality(v_ids), 0) <> cardinality(p_bronze_ids)
-       OR cardinality(v_cases) <> (SELECT count(DISTINCT c) FROM unnest(v_cases) AS c) THEN
-        RAISE EXCEPTION 'silver_load_trt_batch: expected one existing bronze row per case';
-    END IF;
     WITH parsed AS (
         SELECT x.case_id, x.bronze_id, t.*,
                row_number() OVER (PARTITION BY x.case_id, t.tax_year, t.tax_period_ending, t.form_number,
                                                t.line_number, t.sub_category, t.description
                                   ORDER BY t.record_ord)::integer AS occurrence
-        FROM unnest(v_cases, v_ids, v_payloads) AS x(case_id, bronze_id, p)
+        FROM unnest(p_cases, p_bronze_ids, p_payloads) AS x(case_id, bronze_id, p)
         CROSS JOIN LATERAL public.trt_parsed_records(x.p) AS t
     ), upserted AS (
         INSERT INTO public.trt_records AS tr (case_id, tax_year, response_date, form_number, tax_period_ending,
@@ -154,7 +117,7 @@ BEGIN
         RETURNING 1
     )
     DELETE FROM public.trt_records AS tr
-    WHERE tr.case_id = ANY (v_cases)
+    WHERE tr.case_id = ANY (p_cases)
       AND NOT EXISTS (SELECT 1 FROM parsed AS x
                       WHERE x.case_id = tr.case_id
                         AND x.tax_year IS NOT DISTINCT FROM tr.tax_year
@@ -164,6 +127,117 @@ BEGIN
                         AND x.sub_category IS NOT DISTINCT FROM tr.sub_category
                         AND x.description IS NOT DISTINCT FROM tr.description
                         AND x.occurrence = tr.occurrence);
+END
+$$;
+
+-- 007's per-case W&I loader: its checks and error messages unchanged, then the shared statement.
+CREATE OR REPLACE FUNCTION public.silver_load_wi(p_bronze_id uuid)
+RETURNS integer LANGUAGE plpgsql AS $$
+DECLARE
+    v_case text;
+    v_payload jsonb;
+    v_count integer;
+BEGIN
+    SELECT case_id, public.md_detoast(raw_response) INTO v_case, v_payload
+    FROM public.bronze_wi_raw WHERE bronze_id = p_bronze_id;
+    IF NOT FOUND THEN
+        RAISE EXCEPTION 'bronze_wi_raw row % does not exist', p_bronze_id USING ERRCODE = 'no_data_found';
+    END IF;
+    IF NOT public.wi_payload_recognised(v_payload) THEN
+        RAISE EXCEPTION 'W&I payload not recognised: expected years_data or a forms/data/wi_forms/documents/income_documents array; got % with keys %',
+            jsonb_typeof(v_payload),
+            coalesce((SELECT string_agg(k, ', ' ORDER BY k) FROM jsonb_object_keys(
+                CASE WHEN jsonb_typeof(v_payload) = 'object' THEN v_payload ELSE '{}'::jsonb END) AS k), '(none)')
+            USING ERRCODE = 'invalid_parameter_value',
+                  HINT = 'upstream-apis.md 2.5 lists the shapes the loader reads';
+    END IF;
+
+    SELECT count(*) INTO v_count FROM public.wi_form_entries(v_payload);
+    IF v_count > 0 AND NOT EXISTS (SELECT 1 FROM public.wi_form_entries(v_payload) e
+                                   WHERE jsonb_typeof(e.form) = 'object' AND e.form <> '{}'::jsonb) THEN
+        RAISE EXCEPTION 'W&I payload has % form entries but none is an object', v_count
+            USING ERRCODE = 'invalid_parameter_value';
+    END IF;
+
+    PERFORM public.silver_upsert_wi(ARRAY[v_case], ARRAY[p_bronze_id], ARRAY[v_payload]);
+
+    SELECT count(*) INTO v_count FROM public.income_documents WHERE case_id = v_case;
+    RETURN v_count;
+END
+$$;
+
+-- W&I for many bronze rows (one per case). RAISEs if any payload would fail its per-case load's
+-- checks; the caller then falls back to the per-case path, which records the error.
+CREATE OR REPLACE FUNCTION public.silver_load_wi_batch(p_bronze_ids uuid[])
+RETURNS integer LANGUAGE plpgsql AS $$
+DECLARE
+    v_cases text[];
+    v_ids uuid[];
+    v_payloads jsonb[];
+    v_bad uuid;
+    v_count integer;
+BEGIN
+    SELECT array_agg(b.case_id ORDER BY b.case_id), array_agg(b.bronze_id ORDER BY b.case_id),
+           array_agg(public.md_detoast(b.raw_response) ORDER BY b.case_id)
+    INTO v_cases, v_ids, v_payloads
+    FROM public.bronze_wi_raw AS b WHERE b.bronze_id = ANY (p_bronze_ids);
+    IF coalesce(cardinality(v_ids), 0) <> cardinality(p_bronze_ids)
+       OR cardinality(v_cases) <> (SELECT count(DISTINCT c) FROM unnest(v_cases) AS c) THEN
+        RAISE EXCEPTION 'silver_load_wi_batch: expected one existing bronze row per case';
+    END IF;
+    -- the per-case loader's checks (silver_load_wi), for every payload at once
+    SELECT x.bronze_id INTO v_bad
+    FROM unnest(v_ids, v_payloads) AS x(bronze_id, p)
+    WHERE NOT public.wi_payload_recognised(x.p)
+       OR (EXISTS (SELECT 1 FROM public.wi_form_entries(x.p))
+           AND NOT EXISTS (SELECT 1 FROM public.wi_form_entries(x.p) AS e
+                           WHERE jsonb_typeof(e.form) = 'object' AND e.form <> '{}'::jsonb))
+    LIMIT 1;
+    IF FOUND THEN
+        RAISE EXCEPTION 'silver_load_wi_batch: bronze_wi_raw row % fails the W&I checks', v_bad
+            USING ERRCODE = 'invalid_parameter_value';
+    END IF;
+
+    PERFORM public.silver_upsert_wi(v_cases, v_ids, v_payloads);
+
+    SELECT count(*) INTO v_count FROM public.income_documents WHERE case_id = ANY (v_cases);
+    RETURN v_count;
+END
+$$;
+
+-- 002's per-case TRT loader: its existence check unchanged, then the shared statement.
+CREATE OR REPLACE FUNCTION public.silver_load_trt(p_bronze_id uuid)
+RETURNS void LANGUAGE plpgsql AS $$
+DECLARE
+    v_case_id text;
+    v_payload jsonb;
+BEGIN
+    SELECT b.case_id, public.md_detoast(b.raw_response) INTO v_case_id, v_payload
+    FROM public.bronze_trt_raw AS b WHERE b.bronze_id = p_bronze_id;
+    IF NOT FOUND THEN
+        RAISE EXCEPTION 'bronze_trt_raw row % does not exist', p_bronze_id USING ERRCODE = 'no_data_found';
+    END IF;
+    PERFORM public.silver_upsert_trt(ARRAY[v_case_id], ARRAY[p_bronze_id], ARRAY[v_payload]);
+END
+$$;
+
+-- TRT for many bronze rows (one per case): the shared statement for all of them.
+CREATE OR REPLACE FUNCTION public.silver_load_trt_batch(p_bronze_ids uuid[])
+RETURNS void LANGUAGE plpgsql AS $$
+DECLARE
+    v_cases text[];
+    v_ids uuid[];
+    v_payloads jsonb[];
+BEGIN
+    SELECT array_agg(b.case_id ORDER BY b.case_id), array_agg(b.bronze_id ORDER BY b.case_id),
+           array_agg(public.md_detoast(b.raw_response) ORDER BY b.case_id)
+    INTO v_cases, v_ids, v_payloads
+    FROM public.bronze_trt_raw AS b WHERE b.bronze_id = ANY (p_bronze_ids);
+    IF coalesce(cardinality(v_ids), 0) <> cardinality(p_bronze_ids)
+       OR cardinality(v_cases) <> (SELECT count(DISTINCT c) FROM unnest(v_cases) AS c) THEN
+        RAISE EXCEPTION 'silver_load_trt_batch: expected one existing bronze row per case';
+    END IF;
+    PERFORM public.silver_upsert_trt(v_cases, v_ids, v_payloads);
 END
 $$;
 
