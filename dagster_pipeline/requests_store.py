@@ -174,7 +174,7 @@ def record_requests(conn: psycopg.Connection, requests: Sequence[Mapping[str, An
             break
         plan = plan_batch([requests[i] for i in todo])
         with conn.cursor(row_factory=dict_row) as cur:
-            cur.execute(RECORD_REQUESTS_BATCH_SQL, plan.params)
+            cur.execute(RECORD_REQUESTS_BATCH_SQL, plan.params, prepare=False)  # see DagsterTrigger._record_batch
             rows = cur.fetchall()
         for i, answer in zip(todo, resolve_batch(plan, rows), strict=True):
             answers[i] = answer

@@ -226,7 +226,10 @@ class DagsterTrigger:
         try:
             async with apool.connection() as aconn:
                 async with aconn.cursor(row_factory=dict_row) as cur:
-                    await cur.execute(RECORD_REQUESTS_BATCH_SQL, plan.params)
+                    # Planned at each execution (once per batch, not per request), never a cached
+                    # generic plan: one made while `cases` was small kept scanning the whole table
+                    # for the case-number update as it grew (triggers ~1.5x slower until autoanalyze).
+                    await cur.execute(RECORD_REQUESTS_BATCH_SQL, plan.params, prepare=False)
                     rows = await cur.fetchall()
         except (*_ROLLBACK_ERRORS, psycopg.DataError, psycopg.IntegrityError, psycopg.ProgrammingError,
                 psycopg.InternalError, psycopg.NotSupportedError):
