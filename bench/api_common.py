@@ -31,6 +31,7 @@ import tempfile
 import time
 from collections.abc import Iterator
 from dataclasses import dataclass
+from pathlib import Path
 
 import httpx
 
@@ -97,13 +98,15 @@ def _free_port() -> int:
 
 
 @contextlib.contextmanager
-def api_server(database_url: str, *, log_level: str = "WARNING", env: dict[str, str] | None = None) -> Iterator[str]:
+def api_server(database_url: str, *, log_level: str = "INFO", env: dict[str, str] | None = None) -> Iterator[str]:
     """`uvicorn backend.app.main:app`, one worker, on the scratch database. Dagster points at a
     closed port: triggers are recorded and stay queued (what the API itself costs is measured).
-    LOG_LEVEL=WARNING keeps 100k access lines out of backend/logs/app.log."""
+    Logging as deployed (LOG_LEVEL=INFO: a JSON access line per request to stdout and to the
+    rotating log file), the file in a temporary directory instead of backend/logs."""
     port = _free_port()
+    log_dir = tempfile.TemporaryDirectory(prefix="medallion-bench-log-")
     env = {**os.environ, "DATABASE_URL": database_url, "DAGSTER_PORT": "1", "LOG_LEVEL": log_level,
-           "PYTHONPATH": str(PROJECT_ROOT), **(env or {})}
+           "LOG_FILE": str(Path(log_dir.name, "app.log")), "PYTHONPATH": str(PROJECT_ROOT), **(env or {})}
     proc = subprocess.Popen([sys.executable, "-m", "uvicorn", "backend.app.main:app", "--host", "127.0.0.1",
                              "--port", str(port), "--workers", "1", "--log-level", "warning", "--no-access-log"],
                             cwd=PROJECT_ROOT, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
@@ -127,6 +130,7 @@ def api_server(database_url: str, *, log_level: str = "WARNING", env: dict[str, 
         except subprocess.TimeoutExpired:
             proc.kill()
             proc.wait()
+        log_dir.cleanup()
 
 
 def token() -> str:

@@ -106,7 +106,8 @@ def _figures(r: dict, label: str, note_extra: str, connections: int) -> list[Fig
     s, h = r["status_saturated"], r["healthz_saturated"]
     sp, hp = r["status_paced"], r["healthz_paced"]
     errors = s["errors"] + sp["errors"]
-    base = (f"wrk -t{s['wrk_threads']} -c{connections}, 1 uvicorn worker, {note_extra}; {CASES} distinct "
+    base = (f"wrk -t{s['wrk_threads']} -c{connections}, 1 uvicorn worker, LOG_LEVEL=INFO, {note_extra}; "
+            f"{CASES} distinct "
             f"ingested cases polled in turn (each every {s['poll_period_s']} s saturated, "
             f"{sp['poll_period_s']} s at 1,000 req/s)")
     paced_ok = sp["req_per_s"] >= 0.95 * TARGET_RATE

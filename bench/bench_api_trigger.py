@@ -61,7 +61,8 @@ def run() -> list[Figure]:
     p, hp = result["trigger_new_case_paced"], result["healthz_paced"]
 
     def note(x: dict) -> str:
-        return (f"wrk -t{result['wrk_threads']} -c{result['connections']}, 1 uvicorn worker, errors={x['errors']}, "
+        return (f"wrk -t{result['wrk_threads']} -c{result['connections']}, 1 uvicorn worker, LOG_LEVEL=INFO, "
+                f"errors={x['errors']}, "
                 f"{x['requests']} requests; p50 {x['p50_ms']} ms")
 
     return [

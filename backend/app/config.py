@@ -17,6 +17,7 @@ from pydantic_settings import BaseSettings, SettingsConfigDict
 
 PROJECT_ROOT = Path(__file__).resolve().parents[2]
 VAR_DIR = PROJECT_ROOT / "var"
+DEFAULT_LOG_FILE = PROJECT_ROOT / "backend" / "logs" / "app.log"
 
 # Defaults that only make sense against the local sandboxes. Outside local mode they count
 # as placeholders and stop start-up.
@@ -45,6 +46,8 @@ class Settings(BaseSettings):
         "local", validation_alias=AliasChoices("ENVIRONMENT", "APP_ENV")
     )
     log_level: str = "INFO"
+    # The rotating JSON log file (beside stdout); empty: stdout only.
+    log_file: str = str(DEFAULT_LOG_FILE)
 
     # --- database -------------------------------------------------------------------
     # A Supabase direct or pooler connection string, or any Postgres URL. Unset: embedded.

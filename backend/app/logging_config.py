@@ -17,10 +17,10 @@ import time
 from pathlib import Path
 from typing import Any
 
-from backend.app.config import PROJECT_ROOT, Settings
+from backend.app.config import DEFAULT_LOG_FILE, Settings
 
-LOG_DIR = PROJECT_ROOT / "backend" / "logs"
-LOG_FILE = LOG_DIR / "app.log"
+LOG_FILE = DEFAULT_LOG_FILE
+LOG_DIR = LOG_FILE.parent
 
 # One mutable dict per request: the middleware creates it, routes (also in worker threads,
 # which get a copy of the context pointing at the same dict) fill in case_id / run_id.

@@ -10,6 +10,7 @@ import secrets
 import time
 from collections.abc import AsyncIterator, Callable
 from contextlib import asynccontextmanager
+from pathlib import Path
 from typing import Any
 
 import psycopg
@@ -181,9 +182,8 @@ def create_app(
     trigger_case_ingestion.submit_requests."""
     settings = settings or get_settings()
     if log_file == "default":
-        configure_logging(settings)
-    else:
-        configure_logging(settings, log_file=log_file)
+        log_file = Path(settings.log_file) if settings.log_file else None
+    configure_logging(settings, log_file=log_file)
 
     @asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
