@@ -18,7 +18,7 @@ from backend.app.db.migrate import MIGRATIONS_DIR
 def _load_001(db) -> None:
     text = (MIGRATIONS_DIR / "001_create_bronze_tables.sql").read_text()
     for name in ("md_date", "md_year"):
-        body = re.search(r"CREATE OR REPLACE FUNCTION public\.%s\(.*?\n\$\$;\n" % name, text, re.S).group(0)
+        body = re.search(rf"CREATE OR REPLACE FUNCTION public\.{name}\(.*?\n\$\$;\n", text, re.S).group(0)
         db.execute(body.replace(f"public.{name}(", f"pg_temp.old_{name}("))
     db.execute("""
         CREATE FUNCTION pg_temp.try_parse(f text, v jsonb) RETURNS text LANGUAGE plpgsql AS $$
