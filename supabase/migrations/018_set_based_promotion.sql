@@ -295,6 +295,9 @@ BEGIN
             batched := true;
         EXCEPTION WHEN OTHERS THEN
             batched := false;  -- rolled back (rows and gold notes); promote case by case below
+            -- The per-case path records a payload's own error; this line shows a batch-only failure.
+            RAISE LOG 'bronze promotion of % cases (%) fell back to case by case: % (%)',
+                cardinality(batch_ids), TG_ARGV[0], SQLERRM, SQLSTATE;
         END;
     END IF;
     PERFORM set_config('medallion.promotion_path',

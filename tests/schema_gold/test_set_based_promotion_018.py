@@ -144,3 +144,17 @@ def test_single_case_statement_keeps_the_per_case_path(db):
     for source in SOURCES:
         for row in rows[source]:
             assert _insert(db, source, [row]) == f"per_case:{source}:1"
+
+
+def test_a_batch_that_falls_back_says_so_in_the_server_log(db):
+    """The fallback is not silent: a LOG line (server log; here sent to the client) names the
+    statement's source, its case count and the batch's error."""
+    rows = _payloads(CASES)["wi"]
+    rows = [(c, BAD["wi"] if i == 1 else p) for i, (c, p) in enumerate(rows)]
+    notices: list[str] = []
+    db.add_notice_handler(lambda d: notices.append(d.message_primary))
+    db.execute("SET LOCAL client_min_messages = log")
+    assert _insert(db, "wi", rows).startswith("per_case:")
+    fallbacks = [m for m in notices if "fell back to case by case" in m]
+    assert len(fallbacks) == 1
+    assert fallbacks[0].startswith(f"bronze promotion of {len(rows)} cases (wi) fell back to case by case: ")
