@@ -27,10 +27,9 @@ import threading
 
 import psycopg
 
-from backend.app.services import data_saver
 from bench.api_common import WRK_THREADS, api_server, load
 from bench.common import Figure, scratch_database
-from sandbox import data as sandbox_data
+from tests.sandbox_cases import store_sandbox_case
 
 BENCH = "api_status"
 CASES = int(os.environ.get("BENCH_STATUS_CASES", "4000"))
@@ -39,23 +38,12 @@ STATUS_PATH = "/api/dagster/status/%s"
 CACHE_TTL_S = 1.0
 
 
-def _ingest_one(conn: psycopg.Connection, case_id: str) -> None:
-    for source, payload in (("at", sandbox_data.at_payload(case_id)), ("wi", sandbox_data.wi_payload(case_id)),
-                            ("trt", sandbox_data.trt_payload(case_id)),
-                            ("interview", sandbox_data.interview_payload(case_id))):
-        if payload is None:
-            data_saver.set_source_state(conn, case_id, source, "no_data", http_status=404)
-        else:
-            saved = data_saver.save_bronze(conn, source, case_id, payload)
-            data_saver.set_source_state(conn, case_id, source, "stored", bronze_id=saved.bronze_id)
-
-
 def ingest(database_url: str, cases: int = CASES, workers: int = 2) -> None:
     """cases distinct cases, through the bronze writer and the triggers (~20 ms a case)."""
     def work(part: int) -> None:
         with psycopg.connect(database_url) as conn:
             for k in range(part, cases, workers):
-                _ingest_one(conn, str(FIRST_CASE + k))
+                store_sandbox_case(conn, str(FIRST_CASE + k))
                 conn.commit()
 
     threads = [threading.Thread(target=work, args=(p,)) for p in range(workers)]

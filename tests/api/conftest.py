@@ -19,8 +19,7 @@ from fastapi.testclient import TestClient
 from backend.app.config import Settings
 from backend.app.main import create_app
 from backend.app.security import create_dev_token
-from backend.app.services import data_saver
-from sandbox import data as sandbox_data
+from tests.sandbox_cases import store_sandbox_case
 
 
 class DagsterDown(Exception):
@@ -112,12 +111,5 @@ def ingested(database_url: str, case_id: str) -> str:
     """The sandbox's deterministic payloads for this case id, stored through the bronze writer:
     the SQL triggers build silver and gold."""
     with psycopg.connect(database_url) as conn:
-        for source, payload in (("at", sandbox_data.at_payload(case_id)), ("wi", sandbox_data.wi_payload(case_id)),
-                                ("trt", sandbox_data.trt_payload(case_id)),
-                                ("interview", sandbox_data.interview_payload(case_id))):
-            if payload is None:
-                data_saver.set_source_state(conn, case_id, source, "no_data", http_status=404)
-                continue
-            saved = data_saver.save_bronze(conn, source, case_id, payload)
-            data_saver.set_source_state(conn, case_id, source, "stored", bronze_id=saved.bronze_id, http_status=200)
+        store_sandbox_case(conn, case_id)
     return case_id

@@ -13,7 +13,7 @@ from fastapi.testclient import TestClient
 
 from backend.app.services import data_saver
 from backend.app.services.case_status import STATUS_BATCH_QUERY, STATUS_QUERY
-from sandbox import data as sandbox_data
+from tests.sandbox_cases import store_sandbox_case
 
 
 def new_case() -> str:
@@ -22,14 +22,7 @@ def new_case() -> str:
 
 def _ingest(database_url: str, case_id: str) -> None:
     with psycopg.connect(database_url) as conn:
-        for source, payload in (("at", sandbox_data.at_payload(case_id)), ("wi", sandbox_data.wi_payload(case_id)),
-                                ("trt", sandbox_data.trt_payload(case_id)),
-                                ("interview", sandbox_data.interview_payload(case_id))):
-            if payload is None:
-                data_saver.set_source_state(conn, case_id, source, "no_data", http_status=404)
-                continue
-            saved = data_saver.save_bronze(conn, source, case_id, payload)
-            data_saver.set_source_state(conn, case_id, source, "stored", bronze_id=saved.bronze_id, http_status=200)
+        store_sandbox_case(conn, case_id)
 
 
 def _varied_cases(api: TestClient, database_url: str) -> list[str]:
