@@ -24,7 +24,16 @@
 -- The projections of the given (case, year) pairs. Steps as numbered in 011/022's
 -- compute_tax_projection (docs/04 section 5).
 CREATE OR REPLACE FUNCTION public.tax_projection_rows(p_cases text[], p_years integer[])
-RETURNS SETOF public.tax_projections LANGUAGE sql STABLE AS $$
+RETURNS SETOF public.tax_projections LANGUAGE plpgsql STABLE
+-- The query's plan is made once per session and kept: planning it costs ~10 ms, several times
+-- what it takes to run for one case (a SQL function, or a custom plan per call, planned it
+-- every time).
+SET plan_cache_mode = force_generic_plan
+AS $$
+BEGIN
+    -- MATERIALIZED: each step's values are used several times by the next; inlined, the planner
+    -- would copy (and re-evaluate) their expressions at every use.
+    RETURN QUERY
     WITH pair AS (
         SELECT DISTINCT x.case_id, x.tax_year FROM unnest(p_cases, p_years) AS x(case_id, tax_year)
     ), status AS (
@@ -97,10 +106,12 @@ RETURNS SETOF public.tax_projections LANGUAGE sql STABLE AS $$
                coalesce(o.se_ss, 0) AS se_ss, coalesce(o.se_med, 0) AS se_med,
                coalesce(o.tp_income, 0) AS tp_income, coalesce(o.spouse_income, 0) AS spouse_income,
                coalesce(o.tp_withholding, 0) AS tp_withholding, coalesce(o.spouse_withholding, 0) AS spouse_withholding,
-               coalesce(o.owner_flags, '{}') AS owner_flags
+               coalesce(fl.owner_flags, '{}') AS owner_flags
         FROM status AS st
-        LEFT JOIN LATERAL (
-            SELECT sum(ow.docs) FILTER (WHERE ow.counted) AS docs,
+        -- grouped and hash-joined, not a LATERAL per pair: that would rescan the whole CTE each time
+        LEFT JOIN (
+            SELECT ow.case_id, ow.tax_year,
+                   sum(ow.docs) FILTER (WHERE ow.counted) AS docs,
                    sum(ow.wages) FILTER (WHERE ow.counted) AS wages,
                    sum(ow.se_gross) FILTER (WHERE ow.counted) AS se_gross,
                    sum(ow.other) FILTER (WHERE ow.counted) AS other,
@@ -115,19 +126,20 @@ RETURNS SETOF public.tax_projections LANGUAGE sql STABLE AS $$
                    round(sum(ow.income) FILTER (WHERE ow.counted AND ow.owner <> 'S'), 2) AS tp_income,
                    round(sum(ow.income) FILTER (WHERE ow.counted AND ow.owner = 'S'), 2) AS spouse_income,
                    round(sum(ow.withholding) FILTER (WHERE ow.counted AND ow.owner <> 'S'), 2) AS tp_withholding,
-                   round(sum(ow.withholding) FILTER (WHERE ow.counted AND ow.owner = 'S'), 2) AS spouse_withholding,
-                   (SELECT array_agg(f.flag)
-                    FROM owners AS fo
-                    CROSS JOIN LATERAL unnest(CASE
-                        WHEN NOT fo.counted THEN ARRAY['spouse_documents_excluded']
-                        ELSE coalesce(fo.doc_flags, '{}')
-                             || CASE WHEN fo.k_unconfirmed THEN ARRAY['form_1099k_unconfirmed_excluded'] ELSE '{}' END
-                             || CASE WHEN fo.nese < fo.minimum_net_earnings THEN ARRAY['se_earnings_under_400'] ELSE '{}' END
-                        END) AS f(flag)
-                    WHERE fo.case_id = st.case_id AND fo.tax_year = st.tax_year) AS owner_flags
+                   round(sum(ow.withholding) FILTER (WHERE ow.counted AND ow.owner = 'S'), 2) AS spouse_withholding
             FROM owners AS ow
-            WHERE ow.case_id = st.case_id AND ow.tax_year = st.tax_year) AS o ON true
-    ), refs AS (
+            GROUP BY ow.case_id, ow.tax_year) AS o ON o.case_id = st.case_id AND o.tax_year = st.tax_year
+        LEFT JOIN (
+            SELECT fo.case_id, fo.tax_year, array_agg(f.flag) AS owner_flags
+            FROM owners AS fo
+            CROSS JOIN LATERAL unnest(CASE
+                WHEN NOT fo.counted THEN ARRAY['spouse_documents_excluded']
+                ELSE coalesce(fo.doc_flags, '{}')
+                     || CASE WHEN fo.k_unconfirmed THEN ARRAY['form_1099k_unconfirmed_excluded'] ELSE '{}' END
+                     || CASE WHEN fo.nese < fo.minimum_net_earnings THEN ARRAY['se_earnings_under_400'] ELSE '{}' END
+                END) AS f(flag)
+            GROUP BY fo.case_id, fo.tax_year) AS fl ON fl.case_id = st.case_id AND fl.tax_year = st.tax_year
+    ), refs AS MATERIALIZED (
         SELECT t.*,
                -- payments credited to the year (022): TC 430/610/660 less 611/612/661, unsigned;
                -- the spouse's account only on a joint projection
@@ -138,24 +150,23 @@ RETURNS SETOF public.tax_projections LANGUAGE sql STABLE AS $$
                   AND a.transaction_code IN ('430', '610', '611', '612', '660', '661')
                   AND (a.owner <> 'S' OR t.joint)) AS payments,
                se.tax_year AS se_year, se.deductible_share, se.additional_medicare_rate,
-               (SELECT s.amount FROM public.standard_deductions AS s
-                WHERE s.tax_year = t.tax_year AND s.filing_status = t.filing_status) AS std,
+               sd.amount AS std,
                EXISTS (SELECT 1 FROM public.tax_brackets AS b
                        WHERE b.tax_year = t.tax_year AND b.filing_status = t.filing_status) AS has_brackets,
-               (SELECT h.amount FROM public.filing_status_thresholds AS h
-                WHERE h.threshold_kind = 'additional_medicare' AND h.filing_status = t.filing_status) AS thr,
-               (SELECT h.amount FROM public.filing_status_thresholds AS h
-                WHERE h.threshold_kind = 'ss_base_amount' AND h.filing_status = t.filing_status) AS ss_base,
-               (SELECT h.amount FROM public.filing_status_thresholds AS h
-                WHERE h.threshold_kind = 'ss_adjusted_base' AND h.filing_status = t.filing_status) AS ss_adj,
-               (SELECT h.amount FROM public.filing_status_thresholds AS h
-                WHERE h.threshold_kind = 'niit' AND h.filing_status = t.filing_status) AS niit_thr,
-               (SELECT h.rate FROM public.filing_status_thresholds AS h
-                WHERE h.threshold_kind = 'niit' AND h.filing_status = t.filing_status) AS niit_rate,
-               (SELECT c.value FROM public.tax_constants AS c WHERE c.name = 'early_distribution_rate') AS early_rate
+               am.amount AS thr, sb.amount AS ss_base, sa.amount AS ss_adj, ni.amount AS niit_thr, ni.rate AS niit_rate,
+               ed.value AS early_rate
         FROM totals AS t
         LEFT JOIN public.se_tax_constants AS se ON se.tax_year = t.tax_year
-    ), taxed AS (
+        LEFT JOIN public.standard_deductions AS sd ON sd.tax_year = t.tax_year AND sd.filing_status = t.filing_status
+        LEFT JOIN public.filing_status_thresholds AS am
+               ON am.threshold_kind = 'additional_medicare' AND am.filing_status = t.filing_status
+        LEFT JOIN public.filing_status_thresholds AS sb
+               ON sb.threshold_kind = 'ss_base_amount' AND sb.filing_status = t.filing_status
+        LEFT JOIN public.filing_status_thresholds AS sa
+               ON sa.threshold_kind = 'ss_adjusted_base' AND sa.filing_status = t.filing_status
+        LEFT JOIN public.filing_status_thresholds AS ni ON ni.threshold_kind = 'niit' AND ni.filing_status = t.filing_status
+        LEFT JOIN public.tax_constants AS ed ON ed.name = 'early_distribution_rate'
+    ), taxed AS MATERIALIZED (
         SELECT r.*, tables_ok,
                -- 3. SE tax and half of it as an adjustment
                se_tax, se_ded,
@@ -173,13 +184,13 @@ RETURNS SETOF public.tax_projections LANGUAGE sql STABLE AS $$
                                    round(r.se_ss + r.se_med, 2) AS se_tax) AS s1
         CROSS JOIN LATERAL (SELECT round(s1.se_tax * r.deductible_share, 2) AS se_ded) AS s2
         CROSS JOIN LATERAL (SELECT r.wages + r.se_gross + r.other - s2.se_ded + 0.5 * r.ssb - r.ss_base AS l10) AS pi
-    ), incomes AS (
+    ), incomes AS MATERIALIZED (
         -- 6. AGI, standard deduction, taxable income
         SELECT x.*, ti.total_income, ti.total_income - x.se_ded AS agi,
                round(greatest(ti.total_income - x.se_ded - x.std, 0), 2) AS taxable
         FROM taxed AS x
         CROSS JOIN LATERAL (SELECT round(x.wages + x.se_gross + x.other + x.taxable_ss, 2) AS total_income) AS ti
-    ), income_tax AS (
+    ), income_tax AS MATERIALIZED (
         -- 7. brackets on the ordinary part, 0/15/20 % on the preferential part, never more than all-ordinary
         SELECT i.*, pt.pref_ti, bt.full_tax,
                round(CASE WHEN pt.pref_ti > 0
@@ -244,6 +255,7 @@ RETURNS SETOF public.tax_projections LANGUAGE sql STABLE AS $$
            round(t.payments, 2)::numeric(15,2)
     FROM income_tax AS t
     CROSS JOIN LATERAL (SELECT t.income_tax + t.se_tax + t.addl + t.niit + t.early_tax AS total_tax) AS tot;
+END
 $$;
 
 
@@ -269,10 +281,12 @@ $$;
 
 -- The projections of several cases: one row per case and W&I year, computed and synced in one
 -- pass. A case with neither documents nor projection rows has nothing to sync (011).
--- enable_seqscan off: the case_id = ANY (...) lookups run with generic plans inside a
--- promotion; a plan made while a table was small would keep scanning it (019).
+-- Generic plans (as inside a promotion, 012), so that a refresh outside one (a silver edit)
+-- does not plan the large statements again each time; enable_seqscan off: a generic
+-- case_id = ANY (...) plan made while a table was small would keep scanning it (019).
 CREATE OR REPLACE FUNCTION public.gold_refresh_projections_batch(p_cases text[])
 RETURNS void LANGUAGE plpgsql
+SET plan_cache_mode = force_generic_plan
 SET enable_seqscan = off
 AS $$
 DECLARE
