@@ -5,13 +5,13 @@
 -- one sync statement per case (docs/05 section 10). Now:
 --
 --   * tax_projection_rows(cases[], years[]) computes the projections of any set of (case, year)
---     pairs in one SQL query: 022's arithmetic step for step, the same rounding at the same
+--     pairs in one query: 022's arithmetic step for step, the same rounding at the same
 --     points. It is the one place for that arithmetic: compute_tax_projection(case, year) is now
 --     this query for one pair.
---   * gold_sync_tax_projections_batch(cases[], rows) is the generic gold sync statement (003's
---     gold_sync_statement) for several cases at once; gold_refresh_projections_batch(cases[])
---     computes and syncs the projections of all of them, and gold_refresh_projections(case)
---     calls it with one case.
+--   * gold_sync_tax_projections_batch(cases[], rows): the gold sync statement for several cases
+--     at once, written by 003's generator (gold_sync_functions, redefined here to write it);
+--     gold_refresh_projections_batch(cases[]) computes and syncs the projections of all of
+--     them, and gold_refresh_projections(case) is that with one case.
 --   * trg_bronze_promote (018's, otherwise unchanged) refreshes the projections of all the
 --     statement's noted cases with one gold_refresh_projections_batch call, inside a
 --     sub-transaction; the other gold parts stay per case. If the batch raises, the
@@ -265,19 +265,45 @@ RETURNS public.tax_projections LANGUAGE sql STABLE AS $$
     SELECT * FROM public.tax_projection_rows(ARRAY[p_case_id], ARRAY[p_tax_year]);
 $$;
 
--- 003's generic sync statement for the projections of several cases at once (the rows of all
--- of them in one array; each case's rows not in it are deleted).
-DO $$
+-- 003's generator of the gold sync functions, now also writing the several-cases variant that
+-- the projections use: gold_sync_<table>_batch(cases, rows) makes those cases' rows exactly
+-- the given rows (the same statement, `case_id = ANY (cases)`). Still the one place that builds
+-- sync statements; call it again when a gold table's columns change.
+CREATE OR REPLACE FUNCTION public.gold_sync_functions()
+RETURNS void LANGUAGE plpgsql AS $fn$
+DECLARE
+    t record;
 BEGIN
-    EXECUTE format($f$
-        CREATE OR REPLACE FUNCTION public.gold_sync_tax_projections_batch(p_cases text[], p_rows jsonb)
-        RETURNS void LANGUAGE plpgsql AS $body$
-        BEGIN
-            %s;
-        END
-        $body$ $f$, public.gold_sync_statement('tax_projections', ARRAY['case_id', 'tax_year'], 'p_rows', 'ANY (p_cases)'));
+    FOR t IN SELECT * FROM (VALUES
+            ('employment_information', ARRAY['case_id', 'person_type'], false),
+            ('household_information', ARRAY['case_id'], false),
+            ('financial_accounts', ARRAY['case_id', 'source_key'], false),
+            ('vehicles', ARRAY['case_id', 'source_key'], false),
+            ('real_property', ARRAY['case_id', 'source_key'], false),
+            ('income_sources', ARRAY['case_id', 'source_key'], false),
+            ('monthly_expenses', ARRAY['case_id', 'source_key'], false),
+            ('tax_projections', ARRAY['case_id', 'tax_year'], true)) AS g(tbl, keys, batched)
+    LOOP
+        EXECUTE format($f$
+            CREATE OR REPLACE FUNCTION public.%I(p_case_id text, p_rows jsonb)
+            RETURNS void LANGUAGE plpgsql AS $body$
+            BEGIN
+                %s;
+            END
+            $body$ $f$, 'gold_sync_' || t.tbl, public.gold_sync_statement(t.tbl, t.keys, 'p_rows', 'p_case_id'));
+        CONTINUE WHEN NOT t.batched;
+        EXECUTE format($f$
+            CREATE OR REPLACE FUNCTION public.%I(p_cases text[], p_rows jsonb)
+            RETURNS void LANGUAGE plpgsql AS $body$
+            BEGIN
+                %s;
+            END
+            $body$ $f$, 'gold_sync_' || t.tbl || '_batch',
+            public.gold_sync_statement(t.tbl, t.keys, 'p_rows', 'ANY (p_cases)'));
+    END LOOP;
 END
-$$;
+$fn$;
+SELECT public.gold_sync_functions();
 
 -- The projections of several cases: one row per case and W&I year, computed and synced in one
 -- pass. A case with neither documents nor projection rows has nothing to sync (011).
