@@ -1,6 +1,7 @@
-"""Migration 023 (docs/05_TRIGGER_PERFORMANCE.md section 10): the projections are computed by one
-set query (tax_projection_rows) and a bronze statement refreshes those of all its cases in one
-pass, falling back to case by case when that pass raises.
+"""Migration 023 (docs/05_TRIGGER_PERFORMANCE.md section 10): a bronze statement refreshes each
+gold part (interview tables, employment, projections) for all its cases in one pass, falling
+back to case by case when that pass raises; the projections are computed by one set query
+(tax_projection_rows).
 
 The arithmetic must be 022's exactly: 022's plpgsql compute_tax_projection is loaded as a
 temporary function and compared, row for row and column for column, with the set query on
@@ -151,10 +152,15 @@ def _wi_rows(cases: list[str]) -> list[tuple[str, object]]:
     return rows
 
 
-def _insert_wi(db, rows) -> str:
-    db.execute("INSERT INTO bronze_wi_raw (case_id, raw_response) SELECT * FROM unnest(%s::text[], %s::jsonb[])",
+def _insert(db, source: str, rows) -> str:
+    """One multi-row INSERT; returns the gold parts the statement refreshed in one pass."""
+    db.execute(f"INSERT INTO bronze_{source}_raw (case_id, raw_response) SELECT * FROM unnest(%s::text[], %s::jsonb[])",
                ([c for c, _ in rows], [Jsonb(p) for _, p in rows]))
-    return db.execute("SELECT current_setting('medallion.projection_path', true)").fetchone()[0]
+    return db.execute("SELECT current_setting('medallion.gold_path', true)").fetchone()[0]
+
+
+def _insert_wi(db, rows) -> str:
+    return _insert(db, "wi", rows)
 
 
 def _projections(db, cases: list[str]) -> list[tuple]:
@@ -168,12 +174,12 @@ def _strip_times(rows: list[tuple]) -> list[tuple]:
 
 def test_a_bulk_statement_refreshes_all_its_projections_in_one_pass(db):
     cases = [str(7_023_500 + i) for i in range(6)]
-    assert _insert_wi(db, _wi_rows(cases)) == "batch:6"
+    assert _insert_wi(db, _wi_rows(cases)) == "employment,projections"
     batched = _strip_times(_projections(db, cases))
     assert {c for c, _ in batched} == set(cases)
     db.execute("DELETE FROM cases WHERE case_id = ANY (%s)", (cases,))
     for row in _wi_rows(cases):
-        assert _insert_wi(db, [row]) == "per_case:1"
+        assert _insert_wi(db, [row]) == ""
     assert _strip_times(_projections(db, cases)) == batched
 
 
@@ -187,9 +193,55 @@ def test_a_case_whose_projection_fails_does_not_stop_the_others(db):
     notices: list[str] = []
     db.add_notice_handler(lambda d: notices.append(d.message_primary))
     db.execute("SET LOCAL client_min_messages = log")
-    assert _insert_wi(db, rows) == "per_case:4"
-    assert [m for m in notices if m.startswith("projections of 4 cases (wi) fell back to case by case: ")]
+    assert _insert_wi(db, rows) == "employment"
+    assert [m for m in notices if m.startswith("gold projections of 4 cases (wi) fell back to case by case: ")]
     errors = db.execute("SELECT case_id, layer, table_name FROM transformation_errors WHERE case_id = ANY (%s)",
                         (cases,)).fetchall()
     assert errors == [(cases[3], "gold", "tax_projections")]
     assert {c for c, _ in _projections(db, cases)} == set(cases[:3])
+
+
+GOLD_TABLES = ["employment_information", "household_information", "financial_accounts", "income_sources",
+               "monthly_expenses", "vehicles", "real_property", "tax_projections"]
+
+
+def _gold(db, cases: list[str]) -> dict[str, list[str]]:
+    out = {}
+    for table in GOLD_TABLES:
+        rows = db.execute(f"SELECT to_jsonb(t) - 'id' - 'created_at' - 'updated_at' FROM {table} t"
+                          " WHERE case_id = ANY (%s)", (cases,)).fetchall()
+        out[table] = sorted(str(r[0]) for r in rows)
+    return out
+
+
+def test_interview_gold_of_a_bulk_statement_equals_case_by_case(db):
+    """The interview statement refreshes the seven interview tables (and, where the interview
+    moves them, the projections) of all its cases in one pass; a later W&I statement then has
+    employment rows to refresh. Every gold row equals what one statement per case gives."""
+    cases = [str(7_023_700 + i) for i in range(8)]
+    def load(bulk: bool) -> list[str]:
+        paths = []
+        for source in ("wi", "interview"):
+            rows = [(c, getattr(data, f"{source}_payload")(c)) for c in cases]
+            if bulk:
+                paths.append(_insert(db, source, rows))
+            else:
+                paths += [_insert(db, source, [row]) for row in rows]
+        changed = [(c, dict(p, income={"taxpayerIncome": {"wages": 4321}})) for c, p in
+                   [(c, data.interview_payload(c)) for c in cases[:3]]]
+        changed_wi = [(c, {"years_data": {"2023": [{"Form": "1099-NEC", "Owner": "TP",
+                                                    "Fields": {"Non-Employee Compensation": 5000}}]}})
+                      for c in cases[3:6]]
+        if bulk:
+            paths += [_insert(db, "interview", changed), _insert(db, "wi", changed_wi)]
+        else:
+            paths += [_insert(db, "interview", [r]) for r in changed] + [_insert(db, "wi", [r]) for r in changed_wi]
+        return paths
+    paths = load(bulk=True)
+    assert paths[1].startswith("interview") and paths[2].startswith("interview")
+    assert paths[3] == "employment,projections"   # the interview exists now: employment rows to refresh
+    bulk = _gold(db, cases)
+    assert all(bulk[t] for t in ("employment_information", "household_information", "tax_projections"))
+    db.execute("DELETE FROM cases WHERE case_id = ANY (%s)", (cases,))
+    assert set(load(bulk=False)) == {""}
+    assert _gold(db, cases) == bulk

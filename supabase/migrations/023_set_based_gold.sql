@@ -275,14 +275,14 @@ DECLARE
     t record;
 BEGIN
     FOR t IN SELECT * FROM (VALUES
-            ('employment_information', ARRAY['case_id', 'person_type'], false),
-            ('household_information', ARRAY['case_id'], false),
-            ('financial_accounts', ARRAY['case_id', 'source_key'], false),
-            ('vehicles', ARRAY['case_id', 'source_key'], false),
-            ('real_property', ARRAY['case_id', 'source_key'], false),
-            ('income_sources', ARRAY['case_id', 'source_key'], false),
-            ('monthly_expenses', ARRAY['case_id', 'source_key'], false),
-            ('tax_projections', ARRAY['case_id', 'tax_year'], true)) AS g(tbl, keys, batched)
+            ('employment_information', ARRAY['case_id', 'person_type']),
+            ('household_information', ARRAY['case_id']),
+            ('financial_accounts', ARRAY['case_id', 'source_key']),
+            ('vehicles', ARRAY['case_id', 'source_key']),
+            ('real_property', ARRAY['case_id', 'source_key']),
+            ('income_sources', ARRAY['case_id', 'source_key']),
+            ('monthly_expenses', ARRAY['case_id', 'source_key']),
+            ('tax_projections', ARRAY['case_id', 'tax_year'])) AS g(tbl, keys)
     LOOP
         EXECUTE format($f$
             CREATE OR REPLACE FUNCTION public.%I(p_case_id text, p_rows jsonb)
@@ -291,7 +291,6 @@ BEGIN
                 %s;
             END
             $body$ $f$, 'gold_sync_' || t.tbl, public.gold_sync_statement(t.tbl, t.keys, 'p_rows', 'p_case_id'));
-        CONTINUE WHEN NOT t.batched;
         EXECUTE format($f$
             CREATE OR REPLACE FUNCTION public.%I(p_cases text[], p_rows jsonb)
             RETURNS void LANGUAGE plpgsql AS $body$
@@ -345,8 +344,225 @@ BEGIN
 END
 $$;
 
--- 018's trigger; after the silver path, the projections of the statement's noted cases in one
--- pass (falling back to case by case), then the other gold parts per case as before.
+-- 011's gold_refresh_employment for several cases: one row set, one sync.
+CREATE OR REPLACE FUNCTION public.gold_refresh_employment_batch(p_cases text[])
+RETURNS void LANGUAGE plpgsql
+SET plan_cache_mode = force_generic_plan
+SET enable_seqscan = off
+AS $$
+DECLARE
+    v_cases text[];
+BEGIN
+    -- no interview and no employment rows: the sync would write and delete nothing
+    -- (a W&I load before the interview arrives)
+    SELECT array_agg(c.case_id ORDER BY c.case_id) INTO v_cases
+    FROM (SELECT DISTINCT x AS case_id FROM unnest(p_cases) AS x) AS c
+    WHERE EXISTS (SELECT 1 FROM public.logiqs_raw_data AS l WHERE l.case_id = c.case_id)
+       OR EXISTS (SELECT 1 FROM public.employment_information AS e WHERE e.case_id = c.case_id);
+    IF v_cases IS NULL THEN
+        RETURN;
+    END IF;
+    PERFORM public.gold_sync_employment_information_batch(v_cases, (
+        WITH interview AS (
+            SELECT * FROM public.logiqs_raw_data WHERE case_id = ANY (v_cases)
+        ), se_evidence AS (
+            -- Self-employment evidence: an SE income document in the case's latest W&I year, or
+            -- an employer the interview calls self-employment (business-rules.md 4.1, Gen-A OR rule).
+            SELECT r.case_id,
+                   coalesce(bool_or(d.is_self_employment) FILTER (WHERE d.owner = 'TP'), false) AS tp_se,
+                   coalesce(bool_or(d.is_self_employment) FILTER (WHERE d.owner = 'S'), false) AS sp_se
+            FROM interview AS r
+            LEFT JOIN public.income_documents AS d
+                   ON d.case_id = r.case_id
+                  AND d.tax_year = (SELECT max(m.tax_year) FROM public.income_documents AS m WHERE m.case_id = r.case_id)
+            GROUP BY r.case_id
+        )
+        SELECT coalesce(jsonb_agg(to_jsonb(e) ORDER BY e.case_id, e.person_type DESC), '[]') FROM (
+            SELECT r.case_id AS case_id, 'taxpayer' AS person_type, r.b3 AS employer_name,
+                   r.tp_employer_address AS employer_address, r.tp_occupation AS job_title,
+                   r.b4 AS employment_start_date, public.md_pay_frequency(r.b7) AS pay_frequency,
+                   r.b7 AS pay_frequency_raw, r.b5 AS gross_annual_income, r.b6 AS net_annual_income,
+                   coalesce(r.al7, round(r.b5 / 12, 2)) AS gross_monthly_income,
+                   CASE WHEN r.b6 > 0 THEN round(r.b6 / 12, 2) END AS net_monthly_income,
+                   (se.tp_se OR coalesce(r.b3 ~* '\mself[- ]?employ', false)) AS is_self_employed,
+                   jsonb_build_object('employer_name', 'b3', 'employment_start_date', 'b4',
+                                      'gross_annual_income', 'b5', 'net_annual_income', 'b6',
+                                      'pay_frequency', 'b7', 'gross_monthly_income', 'al7') AS excel_reference_map
+            FROM interview AS r CROSS JOIN LATERAL (SELECT tp_se FROM se_evidence AS s WHERE s.case_id = r.case_id) AS se
+            UNION ALL
+            SELECT r.case_id, 'spouse', r.c3, r.sp_employer_address, r.sp_occupation, r.c4,
+                   public.md_pay_frequency(r.c7), r.c7, r.c5, r.c6,
+                   coalesce(r.al8, round(r.c5 / 12, 2)),
+                   CASE WHEN r.c6 > 0 THEN round(r.c6 / 12, 2) END,
+                   (se.sp_se OR coalesce(r.c3 ~* '\mself[- ]?employ', false)),
+                   jsonb_build_object('employer_name', 'c3', 'employment_start_date', 'c4',
+                                      'gross_annual_income', 'c5', 'net_annual_income', 'c6',
+                                      'pay_frequency', 'c7', 'gross_monthly_income', 'al8')
+            FROM interview AS r CROSS JOIN LATERAL (SELECT sp_se FROM se_evidence AS s WHERE s.case_id = r.case_id) AS se
+            WHERE num_nonnulls(r.c3, r.c4, nullif(r.c5, 0), nullif(r.c6, 0), r.c7, nullif(r.al8, 0),
+                               r.sp_employer_address, r.sp_occupation) > 0
+        ) e));
+END
+$$;
+
+-- 011's gold_refresh_interview for several cases: employment, then one row set and one sync
+-- per table for all of them (the rows each case's interview gives; a case without one keeps none).
+CREATE OR REPLACE FUNCTION public.gold_refresh_interview_batch(p_cases text[])
+RETURNS void LANGUAGE plpgsql
+SET plan_cache_mode = force_generic_plan
+SET enable_seqscan = off
+AS $$
+DECLARE
+    v_monthly_factor numeric;
+BEGIN
+    PERFORM public.gold_refresh_employment_batch(p_cases);
+
+    -- normalize_to_monthly(amount, 'monthly') (008) is round(amount * factor, 2): the factor once
+    v_monthly_factor := coalesce((SELECT f.monthly_factor FROM public.pay_frequency_factors AS f
+                                WHERE f.frequency = coalesce(public.md_pay_frequency('monthly'), 'monthly')), 1);
+
+    PERFORM public.gold_sync_household_information_batch(p_cases, (
+        SELECT coalesce(jsonb_agg(jsonb_build_object(
+            'case_id', r.case_id,
+            'total_household_members', coalesce(r.b10, nullif(coalesce(r.b50, 0) + coalesce(r.b51, 0), 0), 1),
+            'members_under_65', coalesce(r.b50, 0),
+            'members_over_65', coalesce(r.b51, 0),
+            'filing_status', public.md_filing_status(coalesce(r.filing_status_raw, r.b11)),
+            'filing_status_raw', coalesce(r.filing_status_raw, r.b11),
+            'number_of_dependents', r.number_of_dependents,
+            'taxpayer_next_tax_return', r.b11, 'taxpayer_spouse_claim', r.b12,
+            'spouse_next_tax_return', r.c11, 'spouse_spouse_claim', r.c12,
+            'taxpayer_length_of_residency', r.b13, 'taxpayer_occupancy_status', r.b14,
+            'spouse_length_of_residency', r.c13, 'spouse_occupancy_status', r.c14,
+            'state', r.b52, 'county', r.b53, 'zip_code', r.zip_code) ORDER BY r.case_id), '[]')
+        FROM public.logiqs_raw_data AS r WHERE r.case_id = ANY (p_cases)));
+
+    PERFORM public.gold_sync_financial_accounts_batch(p_cases, (
+        SELECT coalesce(jsonb_agg(jsonb_build_object(
+                   'case_id', r.case_id, 'source_key', v.k, 'account_type', v.t, 'description', v.d,
+                   'current_balance', v.bal, 'loan_balance', coalesce(v.loan, 0), 'is_primary', v.prim)
+                   ORDER BY r.case_id, v.k), '[]')
+        FROM public.logiqs_raw_data AS r
+        CROSS JOIN LATERAL (VALUES ('b18', 'checking', 'Bank accounts (total)', r.b18, NULL::numeric, true),
+                     ('b19', 'other', 'Cash on hand', r.b19, NULL, false),
+                     ('b20', 'investment', 'Investments', r.b20, r.d20, false),
+                     ('b21', 'other', 'Life insurance (cash value)', r.b21, r.d21, false),
+                     ('b22', 'retirement', 'Retirement accounts', r.b22, r.d22, false))
+             AS v(k, t, d, bal, loan, prim)
+        WHERE r.case_id = ANY (p_cases) AND v.bal > 0));
+
+    PERFORM public.gold_sync_vehicles_batch(p_cases, (
+        SELECT coalesce(jsonb_agg(jsonb_build_object(
+                   'case_id', r.case_id, 'source_key', 'vehicle' || v.n, 'vehicle_type', 'car',
+                   'year', public.md_year(g -> 'year'), 'make', public.md_text(g -> 'make'),
+                   'model', public.md_text(g -> 'model'), 'mileage', round(public.md_numeric(g -> 'mileage'))::integer,
+                   'current_value', v.val, 'loan_balance', coalesce(v.loan, 0),
+                   'monthly_payment', public.md_numeric(g -> 'monthlyPayment'),
+                   'final_payment_date', public.md_date(g -> 'finalPaymentDate')) ORDER BY r.case_id, v.n), '[]')
+        FROM public.logiqs_raw_data AS r
+        CROSS JOIN LATERAL (VALUES (1, r.b24, r.d24), (2, r.b25, r.d25), (3, r.b26, r.d26), (4, r.b27, r.d27)) AS v(n, val, loan)
+        LEFT JOIN LATERAL (SELECT CASE WHEN jsonb_typeof(r.assets -> 'vehicles' -> 'vehiclesGrid') = 'array'
+                                       THEN r.assets -> 'vehicles' -> 'vehiclesGrid' -> (v.n - 1) END AS g) AS grid ON true
+        WHERE r.case_id = ANY (p_cases) AND v.val > 0));
+
+    PERFORM public.gold_sync_real_property_batch(p_cases, (
+        SELECT coalesce(jsonb_agg(jsonb_build_object(
+                   'case_id', r.case_id, 'source_key', 'b23', 'property_type', 'primary_residence',
+                   'address', public.md_text(g -> 'propertyAddress'), 'current_market_value', r.b23,
+                   'mortgage_balance', coalesce(r.d23, 0), 'monthly_payment', public.md_numeric(g -> 'monthlyPayment'),
+                   'purchase_date', public.md_date(g -> 'purchasedDate'),
+                   'purchase_price', public.md_numeric(g -> 'purchasedPrice'),
+                   'final_payment_date', public.md_date(g -> 'finalPaymentDate')) ORDER BY r.case_id), '[]')
+        FROM public.logiqs_raw_data AS r
+        CROSS JOIN LATERAL (SELECT CASE WHEN jsonb_typeof(r.assets -> 'realProperty' -> 'propertyGrid') = 'array'
+                                        THEN r.assets -> 'realProperty' -> 'propertyGrid' -> 0 END AS g) AS grid
+        WHERE r.case_id = ANY (p_cases) AND coalesce(r.b23 > 0, false)));
+
+    -- Income cells b33-b47 are monthly amounts (upstream-apis.md 3.3 labels them monthly; the
+    -- template's 5,200 wages = 62,400 / 12) - the `annual` reading of one original migration
+    -- is the conflict business-rules.md 6.4 flags, resolved here as monthly.
+    PERFORM public.gold_sync_income_sources_batch(p_cases, (
+        SELECT coalesce(jsonb_agg(jsonb_build_object(
+                   'case_id', r.case_id, 'source_key', v.k, 'person_type', v.p, 'income_type', v.t,
+                   'description', v.d, 'amount', v.amt, 'frequency', 'monthly',
+                   'normalized_monthly_amount', round(v.amt * v_monthly_factor, 2)) ORDER BY r.case_id, v.k), '[]')
+        FROM public.logiqs_raw_data AS r
+        CROSS JOIN LATERAL (VALUES ('b33', 'taxpayer', 'wages', 'Taxpayer wages', r.b33),
+                     ('b34', 'taxpayer', 'social_security', 'Taxpayer social security', r.b34),
+                     ('b35', 'taxpayer', 'pension', 'Taxpayer pension', r.b35),
+                     ('b36', 'spouse', 'wages', 'Spouse wages', r.b36),
+                     ('b37', 'spouse', 'social_security', 'Spouse social security', r.b37),
+                     ('b38', 'spouse', 'pension', 'Spouse pension', r.b38),
+                     ('b39', 'joint', 'dividends_interest', 'Dividends and interest', r.b39),
+                     ('b40', 'joint', 'rental_gross', 'Rental income (gross)', r.b40),
+                     ('b41', 'joint', 'rental_expenses', 'Rental expenses', r.b41),
+                     ('b42', 'joint', 'distributions', 'Distributions', r.b42),
+                     ('b43', 'joint', 'alimony', 'Alimony received', r.b43),
+                     ('b44', 'joint', 'child_support', 'Child support received', r.b44),
+                     ('b45', 'joint', 'other', 'Other income', r.b45),
+                     ('b46', 'joint', 'additional_1', 'Additional income 1', r.b46),
+                     ('b47', 'joint', 'additional_2', 'Additional income 2', r.b47)) AS v(k, p, t, d, amt)
+        WHERE r.case_id = ANY (p_cases) AND v.amt > 0));
+
+    -- Expense cells (business-rules.md 6.5). Not mapped on purpose: ak2 (vehicle count, not
+    -- money) and ak5 (auto total, overlaps ak7/ak8) - medallion-schema.md 8.7, business-rules 8.
+    PERFORM public.gold_sync_monthly_expenses_batch(p_cases, (
+        SELECT coalesce(jsonb_agg(jsonb_build_object(
+                   'case_id', r.case_id, 'source_key', v.k, 'expense_category', v.c, 'expense_subcategory', v.s,
+                   'description', v.d, 'amount', v.amt, 'frequency', 'monthly',
+                   'normalized_monthly_amount', round(v.amt * v_monthly_factor, 2),
+                   'is_irs_standard', v.std IS NOT NULL, 'irs_standard_amount', v.std) ORDER BY r.case_id, v.k), '[]')
+        FROM public.logiqs_raw_data AS r
+        CROSS JOIN LATERAL (VALUES ('b56', 'food', NULL, 'Food', r.b56, r.c56),
+                     ('b57', 'housekeeping', NULL, 'Housekeeping supplies', r.b57, r.c57),
+                     ('b58', 'apparel', NULL, 'Apparel and services', r.b58, r.c58),
+                     ('b59', 'personal_care', NULL, 'Personal care', r.b59, r.c59),
+                     ('b60', 'misc', NULL, 'Miscellaneous', r.b60, r.c60),
+                     ('b64', 'housing', 'mortgage_lien_1', 'Mortgage / lien 1', r.b64, NULL::numeric),
+                     ('b65', 'housing', 'mortgage_lien_2', 'Mortgage / lien 2', r.b65, NULL),
+                     ('b66', 'housing', 'rent', 'Rent', r.b66, NULL),
+                     ('b67', 'housing', 'insurance', 'Homeowner / renter insurance', r.b67, NULL),
+                     ('b68', 'housing', 'property_tax', 'Property tax', r.b68, NULL),
+                     ('b69', 'utilities', 'gas', 'Gas', r.b69, NULL),
+                     ('b70', 'utilities', 'electricity', 'Electricity', r.b70, NULL),
+                     ('b71', 'utilities', 'water', 'Water', r.b71, NULL),
+                     ('b72', 'utilities', 'sewer', 'Sewer', r.b72, NULL),
+                     ('b73', 'utilities', 'cable', 'Cable / internet', r.b73, NULL),
+                     ('b74', 'utilities', 'trash', 'Trash', r.b74, NULL),
+                     ('b75', 'utilities', 'phone', 'Phone', r.b75, NULL),
+                     ('b79', 'healthcare', 'insurance', 'Health insurance', r.b79, NULL),
+                     ('b80', 'healthcare', 'prescriptions', 'Prescriptions', r.b80, NULL),
+                     ('b81', 'healthcare', 'copays', 'Copays', r.b81, NULL),
+                     ('b84', 'taxes', NULL, 'Current taxes', r.b84, NULL),
+                     ('b87', 'court_payments', NULL, 'Court-ordered payments', r.b87, NULL),
+                     ('b88', 'child_care', NULL, 'Child / dependent care', r.b88, NULL),
+                     ('b89', 'insurance', 'whole_life', 'Whole life insurance', r.b89, NULL),
+                     ('b90', 'insurance', 'term_life', 'Term life insurance', r.b90, NULL),
+                     ('ak4', 'transportation', 'public_transportation', 'Public transportation', r.ak4, r.al4),
+                     ('ak6', 'transportation', 'auto_insurance', 'Auto insurance', r.ak6, NULL),
+                     ('ak7', 'transportation', 'auto_payment_1', 'Auto payment 1', r.ak7, NULL),
+                     ('ak8', 'transportation', 'auto_payment_2', 'Auto payment 2', r.ak8, NULL)) AS v(k, c, s, d, amt, std)
+        WHERE r.case_id = ANY (p_cases) AND v.amt > 0));
+END
+$$;
+
+-- One case (gold_refresh_case, the per-case fallback, a silver edit): the same with one case.
+CREATE OR REPLACE FUNCTION public.gold_refresh_employment(p_case_id text)
+RETURNS void LANGUAGE plpgsql AS $$
+BEGIN
+    PERFORM public.gold_refresh_employment_batch(ARRAY[p_case_id]);
+END
+$$;
+
+CREATE OR REPLACE FUNCTION public.gold_refresh_interview(p_case_id text)
+RETURNS void LANGUAGE plpgsql AS $$
+BEGIN
+    PERFORM public.gold_refresh_interview_batch(ARRAY[p_case_id]);
+END
+$$;
+
+-- 018's trigger; after the silver path, each gold part of the statement's noted cases in one
+-- pass (falling back to case by case), then what is left per case as before.
 CREATE OR REPLACE FUNCTION public.trg_bronze_promote()
  RETURNS trigger
  LANGUAGE plpgsql
@@ -361,8 +577,9 @@ DECLARE
     pending text[];
     batch_ids uuid[];
     batched boolean := false;
-    projection_cases text[];
-    projections_batched boolean := false;
+    gold_part text;
+    part_cases text[];
+    batched_parts text[] := '{}';
 BEGIN
     PERFORM set_config('medallion.gold_deferred', 'on', true);
     PERFORM set_config('medallion.gold_pending', '', true);
@@ -402,31 +619,42 @@ BEGIN
         RETURN NULL;
     END IF;
     PERFORM set_config('medallion.gold_pending', outer_pending, true);
-    -- The projections of every noted case in one pass (023); the other parts case by case below.
-    SELECT array_agg(DISTINCT split_part(token, ':', 1) ORDER BY split_part(token, ':', 1)) INTO projection_cases
-    FROM unnest(pending) AS token
-    WHERE split_part(token, ':', 2) = 'projections'
-      AND split_part(token, ':', 1) IN (SELECT n.case_id FROM new_rows AS n);  -- as the loop below
-    IF cardinality(projection_cases) >= 2 THEN
+    -- Each gold part for all the noted cases at once (023), in its own sub-transaction; a part
+    -- whose pass raises is refreshed case by case below (a case's own failure is recorded there).
+    -- 'employment' is part of 'interview' (gold_refresh_case), so counted only without it.
+    FOREACH gold_part IN ARRAY ARRAY['interview', 'employment', 'projections'] LOOP
+        SELECT array_agg(noted.case_id ORDER BY noted.case_id) INTO part_cases
+        FROM (SELECT split_part(token, ':', 1) AS case_id, array_agg(split_part(token, ':', 2)) AS parts
+              FROM unnest(pending) AS token GROUP BY 1) AS noted
+        WHERE gold_part = ANY (noted.parts)
+          AND NOT (gold_part = 'employment' AND 'interview' = ANY (noted.parts))
+          AND noted.case_id IN (SELECT n.case_id FROM new_rows AS n);  -- as the per-case loop below
+        CONTINUE WHEN coalesce(cardinality(part_cases), 0) < 2;
         BEGIN
-            PERFORM public.gold_refresh_projections_batch(projection_cases);
-            projections_batched := true;
+            IF gold_part = 'interview' THEN
+                PERFORM public.gold_refresh_interview_batch(part_cases);
+            ELSIF gold_part = 'employment' THEN
+                PERFORM public.gold_refresh_employment_batch(part_cases);
+            ELSE
+                PERFORM public.gold_refresh_projections_batch(part_cases);
+            END IF;
+            batched_parts := batched_parts || gold_part;
         EXCEPTION WHEN OTHERS THEN
-            -- rolled back; gold_refresh_case below refreshes each case's projections and records
-            -- a case's own failure. This line shows a batch-only failure.
-            RAISE LOG 'projections of % cases (%) fell back to case by case: % (%)',
-                cardinality(projection_cases), TG_ARGV[0], SQLERRM, SQLSTATE;
+            RAISE LOG 'gold % of % cases (%) fell back to case by case: % (%)',
+                gold_part, cardinality(part_cases), TG_ARGV[0], SQLERRM, SQLSTATE;
         END;
-    END IF;
-    PERFORM set_config('medallion.projection_path',
-                       CASE WHEN projections_batched THEN 'batch:' ELSE 'per_case:' END
-                       || coalesce(cardinality(projection_cases), 0), true);
+    END LOOP;
+    PERFORM set_config('medallion.gold_path', coalesce(array_to_string(batched_parts, ','), ''), true);
     FOR refresh IN
         SELECT latest.case_id, latest.bronze_id, noted.parts
-        FROM (SELECT split_part(token, ':', 1) AS case_id, array_agg(DISTINCT split_part(token, ':', 2)) AS parts
-              FROM unnest(pending) AS token
-              WHERE NOT (projections_batched AND split_part(token, ':', 2) = 'projections')
-              GROUP BY 1) AS noted
+        FROM (SELECT t.case_id, array_agg(DISTINCT t.part) AS parts
+              FROM (SELECT split_part(token, ':', 1) AS case_id, split_part(token, ':', 2) AS part
+                    FROM unnest(pending) AS token) AS t
+              -- the parts done above; a case's 'employment' too when its 'interview' was
+              WHERE t.part <> ALL (batched_parts)
+                AND NOT (t.part = 'employment' AND 'interview' = ANY (batched_parts)
+                         AND t.case_id || ':interview' = ANY (pending))
+              GROUP BY t.case_id) AS noted
         JOIN (SELECT DISTINCT ON (n.case_id) n.case_id, n.bronze_id FROM new_rows AS n
               ORDER BY n.case_id, n.ingest_seq DESC) AS latest USING (case_id)
         ORDER BY latest.case_id
