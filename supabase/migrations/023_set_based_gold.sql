@@ -648,12 +648,13 @@ BEGIN
     FOR refresh IN
         SELECT latest.case_id, latest.bronze_id, noted.parts
         FROM (SELECT t.case_id, array_agg(DISTINCT t.part) AS parts
-              FROM (SELECT split_part(token, ':', 1) AS case_id, split_part(token, ':', 2) AS part
+              FROM (SELECT split_part(token, ':', 1) AS case_id, split_part(token, ':', 2) AS part,
+                           bool_or(split_part(token, ':', 2) = 'interview')
+                               OVER (PARTITION BY split_part(token, ':', 1)) AS with_interview
                     FROM unnest(pending) AS token) AS t
               -- the parts done above; a case's 'employment' too when its 'interview' was
               WHERE t.part <> ALL (batched_parts)
-                AND NOT (t.part = 'employment' AND 'interview' = ANY (batched_parts)
-                         AND t.case_id || ':interview' = ANY (pending))
+                AND NOT (t.part = 'employment' AND t.with_interview AND 'interview' = ANY (batched_parts))
               GROUP BY t.case_id) AS noted
         JOIN (SELECT DISTINCT ON (n.case_id) n.case_id, n.bronze_id FROM new_rows AS n
               ORDER BY n.case_id, n.ingest_seq DESC) AS latest USING (case_id)
