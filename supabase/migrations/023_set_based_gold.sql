@@ -623,6 +623,7 @@ BEGIN
     -- whose pass raises is refreshed case by case below (a case's own failure is recorded there).
     -- 'employment' is part of 'interview' (gold_refresh_case), so counted only without it.
     FOREACH gold_part IN ARRAY ARRAY['interview', 'employment', 'projections'] LOOP
+        EXIT WHEN coalesce(cardinality(batch_ids), 0) < 2;  -- a one-case statement: nothing to batch
         SELECT array_agg(noted.case_id ORDER BY noted.case_id) INTO part_cases
         FROM (SELECT split_part(token, ':', 1) AS case_id, array_agg(split_part(token, ':', 2)) AS parts
               FROM unnest(pending) AS token GROUP BY 1) AS noted
