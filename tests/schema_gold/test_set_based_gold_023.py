@@ -16,10 +16,9 @@ import re
 
 from psycopg.types.json import Jsonb
 
-from tests.schema_gold import D
-
 from backend.app.db.migrate import MIGRATIONS_DIR
 from sandbox import data
+from tests.schema_gold import D
 
 KINDS = ["wages", "wages", "self_employment", "interest", "dividends", "capital_gain", "social_security",
          "retirement", "other", "unemployment"]
@@ -141,8 +140,9 @@ def test_compute_tax_projection_is_the_set_query_for_one_pair(db):
     _load_022(db)
     pairs = _generate(db, random.Random(7), [str(7_023_900 + i) for i in range(10)])
     for case_id, year in pairs:
-        new, old = db.execute("SELECT compute_tax_projection(%s, %s)::text, pg_temp.old_compute_tax_projection(%s, %s)::text",
-                              (case_id, year, case_id, year)).fetchone()
+        new, old = db.execute(
+            "SELECT compute_tax_projection(%s, %s)::text, pg_temp.old_compute_tax_projection(%s, %s)::text",
+            (case_id, year, case_id, year)).fetchone()
         assert new == old, (case_id, year)
 
 
