@@ -18,7 +18,9 @@
 -- the AT and CSED suites (tests/schema) run unchanged.
 
 -- 002's three AT load statements for several cases: each row carries its case id, and every
--- partition, grouping, match and delete is per case as well.
+-- partition, grouping, match and delete is per case as well. The parsed rows come as two
+-- parallel arrays (case ids, rows); unnest(case_ids, rows) names the first column `unnest` and
+-- expands each row's fields into columns.
 CREATE OR REPLACE FUNCTION public.at_load_tax_years_set(p_cases text[], p_bronze_ids uuid[],
     p_record_cases text[], p_records public.at_record[], p_line_cases text[], p_lines public.at_line[])
 RETURNS void LANGUAGE plpgsql AS $$
