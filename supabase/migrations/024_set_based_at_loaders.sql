@@ -204,11 +204,13 @@ BEGIN
         CROSS JOIN LATERAL (SELECT ARRAY(SELECT r::public.at_record FROM public.at_parsed_records(x.p) AS r) AS recs
                             OFFSET 0) AS pr
     )
-    SELECT (SELECT coalesce(array_agg(p.case_id ORDER BY p.n, i), '{}') FROM parsed AS p, generate_subscripts(p.recs, 1) AS i),
-           (SELECT coalesce(array_agg(p.recs[i] ORDER BY p.n, i), '{}') FROM parsed AS p, generate_subscripts(p.recs, 1) AS i),
-           (SELECT coalesce(array_agg(p.case_id ORDER BY p.n, i), '{}') FROM parsed AS p, generate_subscripts(p.lines, 1) AS i),
-           (SELECT coalesce(array_agg(p.lines[i] ORDER BY p.n, i), '{}') FROM parsed AS p, generate_subscripts(p.lines, 1) AS i)
-      INTO v_record_cases, v_records, v_line_cases, v_lines;
+    SELECT r.cases, r.elems, l.cases, l.elems INTO v_record_cases, v_records, v_line_cases, v_lines
+    FROM (SELECT coalesce(array_agg(p.case_id ORDER BY p.n, i), '{}') AS cases,
+                 coalesce(array_agg(p.recs[i] ORDER BY p.n, i), '{}') AS elems
+          FROM parsed AS p, generate_subscripts(p.recs, 1) AS i) AS r,
+         (SELECT coalesce(array_agg(p.case_id ORDER BY p.n, i), '{}') AS cases,
+                 coalesce(array_agg(p.lines[i] ORDER BY p.n, i), '{}') AS elems
+          FROM parsed AS p, generate_subscripts(p.lines, 1) AS i) AS l;
     PERFORM public.at_load_tax_years_set(p_cases, p_bronze_ids, v_record_cases, v_records, v_line_cases, v_lines);
     PERFORM public.at_load_activity_set(p_cases, p_bronze_ids, v_line_cases, v_lines);
     PERFORM public.at_load_unplaced_set(p_cases, p_bronze_ids, v_record_cases, v_records);
