@@ -307,3 +307,6 @@ BEGIN
                         AND d.form_type = t.form_type AND d.doc_fingerprint = t.doc_fingerprint AND d.doc_seq = t.doc_seq);
 END
 $$;
+
+-- The new functions get 020's grants (anon may execute nothing).
+SELECT public.apply_row_level_security();

@@ -408,3 +408,6 @@ $$;
 DROP FUNCTION IF EXISTS public.csed_refresh_tolling(text, public.csed_interval[]);
 DROP FUNCTION IF EXISTS public.csed_refresh_assessments(text, date, public.csed_interval[], public.csed_event[]);
 DROP FUNCTION IF EXISTS public.csed_refresh_tax_years(text, date, public.csed_event[]);
+
+-- The new functions get 020's grants (anon may execute nothing).
+SELECT public.apply_row_level_security();
