@@ -81,19 +81,24 @@ def monitor_silver_gold_health(supabase: SupabaseResource) -> dg.MaterializeResu
     return dg.MaterializeResult(metadata=meta)
 
 
+CSED_REFRESH_BATCH = 500
+
+
 @dg.asset(group_name="monitoring", kinds={"postgres"}, deps=["csed_assessments", "csed_tolling_events"])
 def csed_status_refresh(supabase: SupabaseResource) -> dg.MaterializeResult:
     """Recompute every case's CSED status as of today. The triggers compute it when a transcript
     arrives, so without this a year would stay `running` after its statute expired."""
     with supabase.connect() as conn:
         before = dict(conn.execute("SELECT csed_status, count(*) FROM public.tax_years GROUP BY 1").fetchall())
-        cases = conn.execute(
-            "SELECT count(*) FROM (SELECT public.csed_refresh(case_id)"
-            " FROM (SELECT DISTINCT case_id FROM public.tax_years) AS c) AS refreshed").fetchone()[0]
+        cases = [c for (c,) in conn.execute("SELECT DISTINCT case_id FROM public.tax_years ORDER BY 1")]
+        # csed_refresh_set: one set of statements for many cases (migration 027); a commit per
+        # batch keeps each transaction short on a large table
+        for start in range(0, len(cases), CSED_REFRESH_BATCH):
+            conn.execute("SELECT public.csed_refresh_set(%s::text[])", (cases[start:start + CSED_REFRESH_BATCH],))
+            conn.commit()
         after = dict(conn.execute("SELECT csed_status, count(*) FROM public.tax_years GROUP BY 1").fetchall())
-        conn.commit()
     return dg.MaterializeResult(metadata={
-        "cases_refreshed": int(cases),
+        "cases_refreshed": len(cases),
         **{f"years_{status}": int(n) for status, n in after.items()},
         "newly_expired": max(0, int(after.get("expired", 0)) - int(before.get("expired", 0))),
     })

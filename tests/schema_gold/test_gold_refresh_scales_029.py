@@ -28,7 +28,8 @@ def test_one_case_refresh_reads_only_that_case(db):
     for source, build in SOURCES.items():
         rows = [(c, build(c)) for c in cases if build(c) is not None]
         db.execute(f"INSERT INTO bronze_{source}_raw (case_id, raw_response)"
-                   " SELECT * FROM unnest(%s::text[], %s::jsonb[])", ([c for c, _ in rows], [Jsonb(p) for _, p in rows]))
+                   " SELECT * FROM unnest(%s::text[], %s::jsonb[])",
+                   ([c for c, _ in rows], [Jsonb(p) for _, p in rows]))
     stored = db.execute("SELECT (SELECT count(*) FROM tax_projections), (SELECT count(*) FROM logiqs_raw_data),"
                         " (SELECT count(*) FROM employment_information)").fetchone()
     assert min(stored) >= 60

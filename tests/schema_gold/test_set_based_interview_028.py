@@ -57,11 +57,13 @@ def test_changed_interviews_in_bulk_update_their_own_case_as_per_case_loads_do(d
     bulk = _state(db)
     after = dict(db.execute("SELECT case_id, ctid::text FROM logiqs_raw_data WHERE case_id = ANY (%s)",
                             (CASES,)).fetchall())
-    assert [c for c in CASES if after[c] != versions[c]] == CASES[:2]  # only the changed rows rewritten (a new row version)
+    # only the changed rows rewritten (a new row version)
+    assert [c for c in CASES if after[c] != versions[c]] == CASES[:2]
     assert db.execute("SELECT case_id FROM logiqs_raw_data WHERE case_id = ANY (%s)"
                       " AND b3 = 'Changed Employer LLC' AND b56 = 987.65 ORDER BY 1", (CASES,)).fetchall() == [
         (c,) for c in CASES[:2]]
-    assert db.execute("SELECT count(*) FROM transformation_errors WHERE case_id = ANY (%s)", (CASES,)).fetchone()[0] == 0
+    assert db.execute("SELECT count(*) FROM transformation_errors WHERE case_id = ANY (%s)",
+                      (CASES,)).fetchone()[0] == 0
 
     db.execute("ROLLBACK TO SAVEPOINT before")
     for rows in (first, second):

@@ -29,13 +29,15 @@ COLUMNS = ("tax_year, tax_year_raw, form_type, form_type_raw, owner, gross_amoun
 
 def _load_007(db) -> None:
     text = (MIGRATIONS_DIR / "007_wage_income_and_interview_silver.sql").read_text()
-    body = re.search(r"CREATE OR REPLACE FUNCTION public\.wi_documents\(.*?FROM numbered n;\n\$\$;\n", text, re.S).group(0)
+    body = re.search(r"CREATE OR REPLACE FUNCTION public\.wi_documents\(.*?FROM numbered n;\n\$\$;\n",
+                     text, re.S).group(0)
     db.execute(body.replace("public.wi_documents(", "pg_temp.old_wi_documents("))
 
 
 def _spell(rng: random.Random, label: str) -> str:
     """The same label key (md_label_key ignores case and punctuation), spelled another way."""
-    return rng.choice([label, label.upper(), label.lower(), label.replace(" ", "_"), f" {label}.", label.replace(",", "")])
+    return rng.choice([label, label.upper(), label.lower(), label.replace(" ", "_"), f" {label}.",
+                       label.replace(",", "")])
 
 
 def _value(rng: random.Random):

@@ -20,7 +20,8 @@ def _projections(db) -> dict[str, list[tuple]]:
 
 def test_only_a_changed_filing_status_refreshes_projections(db):
     for source, build in (("at", data.at_payload), ("wi", data.wi_payload)):
-        db.execute(f"INSERT INTO bronze_{source}_raw (case_id, raw_response) SELECT * FROM unnest(%s::text[], %s::jsonb[])",
+        db.execute(f"INSERT INTO bronze_{source}_raw (case_id, raw_response)"
+                   " SELECT * FROM unnest(%s::text[], %s::jsonb[])",
                    (CASES, [Jsonb(build(c)) for c in CASES]))
     year = db.execute("SELECT p.tax_year FROM tax_projections p JOIN tax_years t USING (case_id, tax_year)"
                       " WHERE p.case_id = %s AND p.filing_status_source = 'tax_years' ORDER BY 1 LIMIT 1",
