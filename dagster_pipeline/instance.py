@@ -152,9 +152,16 @@ POOL_LIMITS = {
 
 def apply_pool_limits(instance, limits: dict[str, int] | None = None) -> dict[str, int]:
     """Set the per-pool limits on a DagsterInstance (idempotent); returns what was set."""
+    from sqlalchemy.exc import IntegrityError
+
     limits = dict(limits or POOL_LIMITS)
     for pool, limit in limits.items():
-        instance.event_log_storage.set_concurrency_slots(pool, limit)
+        try:
+            instance.event_log_storage.set_concurrency_slots(pool, limit)
+        except IntegrityError:
+            # A running daemon created the pool's row (at dagster.yaml's default limit) between
+            # Dagster's existence check and its insert; the row is there now, so this updates it.
+            instance.event_log_storage.set_concurrency_slots(pool, limit)
     return limits
 
 
