@@ -14,6 +14,7 @@ from pathlib import Path
 
 from dagster import DefaultRunLauncher
 from dagster._core.launcher.base import CheckRunHealthResult, WorkerStatus
+from sqlalchemy.exc import IntegrityError
 
 LOCAL_INSTANCE_YAML = """\
 # Written by `make run` (dagster_pipeline/instance.py); edits are overwritten.
@@ -152,8 +153,6 @@ POOL_LIMITS = {
 
 def apply_pool_limits(instance, limits: dict[str, int] | None = None) -> dict[str, int]:
     """Set the per-pool limits on a DagsterInstance (idempotent); returns what was set."""
-    from sqlalchemy.exc import IntegrityError
-
     limits = dict(limits or POOL_LIMITS)
     for pool, limit in limits.items():
         try:
