@@ -62,6 +62,33 @@ def test_md_pick_takes_the_first_non_empty_key_or_path(db):
     assert db.execute(pick, (Jsonb([1, 2]), ["0"])).fetchone()[0] is None  # not an object
 
 
+MD_TEXT_001 = """CREATE FUNCTION pg_temp.md_text_001(v jsonb) RETURNS text LANGUAGE plpgsql IMMUTABLE AS $$
+BEGIN
+    CASE jsonb_typeof(v)
+        WHEN 'string' THEN RETURN nullif(btrim(v #>> '{}'), '');
+        WHEN 'number', 'boolean' THEN RETURN v #>> '{}';
+        ELSE RETURN NULL;
+    END CASE;
+END
+$$"""
+
+
+def test_md_text_equals_001s_plpgsql_body(db):
+    """033 made md_text an inlined jsonpath expression: the same text for every kind of value."""
+    db.execute(MD_TEXT_001)
+    values = ['"  a b "', '""', '"   "', '"\\t x\\n"', '"0"', "12.50", "-3", "1e3", "0.0000001", "true", "false",
+              "null", "[1]", '["x"]', "[]", '{"a": 1}', "{}", None]
+    rows = db.execute("SELECT v, md_text(v::jsonb), pg_temp.md_text_001(v::jsonb) FROM unnest(%s::text[]) AS v",
+                      (values,)).fetchall()
+    assert len(rows) == len(values)
+    assert [r for r in rows if r[1] != r[2]] == []
+    # and where it is inlined around a pick, as the parsers call it
+    obj = Jsonb({"a": " ", "b": " x "})
+    picked = db.execute("SELECT md_text(md_pick(%(o)s, ARRAY['a', 'b'])),"
+                        " pg_temp.md_text_001(md_pick(%(o)s, ARRAY['a', 'b']))", {"o": obj}).fetchone()
+    assert picked == ("x", "x")
+
+
 def test_md_text_unquotes_and_trims(db):
     assert db.execute("SELECT md_text(%s)", (Jsonb("  ACME Corp "),)).fetchone()[0] == "ACME Corp"
     assert db.execute("SELECT md_text(%s)", (Jsonb(12.5),)).fetchone()[0] == "12.5"
