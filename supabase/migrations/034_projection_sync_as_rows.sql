@@ -69,7 +69,6 @@ BEGIN
 END
 $$;
 
-
 -- 003's form: jsonb rows.
 CREATE OR REPLACE FUNCTION public.gold_sync_statement(p_table text, p_keys text[], p_rows_expr text, p_case_expr text)
 RETURNS text LANGUAGE sql STABLE AS $$
