@@ -10,8 +10,11 @@
 --     array of the table's row type, read with unnest(...) instead of jsonb_populate_recordset
 --     (003's four-argument form calls it with false, so every other generated function is
 --     the same text as before);
---   * gold_sync_functions also writes gold_sync_tax_projections_rows(cases[], rows
---     tax_projections[]) from it;
+--   * gold_sync_functions writes gold_sync_tax_projections_rows(cases[], rows
+--     tax_projections[]) from it, and only the functions something calls: the several-cases
+--     jsonb sync of each interview gold table. The per-case jsonb syncs (003) have had no caller
+--     since 023 sent every refresh through the batch ones, and the projections' jsonb batch has
+--     none after this migration: dropped;
 --   * gold_refresh_projections_batch passes the projection rows as an array, in the same order.
 -- Columns missing from a row still take their defaults through the statement's coalesce (the
 -- timestamps are not among the synced columns either way). bench/diff_triggers finds every row
@@ -75,7 +78,7 @@ RETURNS text LANGUAGE sql STABLE AS $$
     SELECT public.gold_sync_statement(p_table, p_keys, p_rows_expr, p_case_expr, false);
 $$;
 
--- 023's generator, plus the typed projections sync.
+-- 023's generator: the jsonb batch sync of each interview gold table, the typed projections sync.
 CREATE OR REPLACE FUNCTION public.gold_sync_functions()
 RETURNS void LANGUAGE plpgsql AS $fn$
 DECLARE
@@ -88,16 +91,8 @@ BEGIN
             ('vehicles', ARRAY['case_id', 'source_key']),
             ('real_property', ARRAY['case_id', 'source_key']),
             ('income_sources', ARRAY['case_id', 'source_key']),
-            ('monthly_expenses', ARRAY['case_id', 'source_key']),
-            ('tax_projections', ARRAY['case_id', 'tax_year'])) AS g(tbl, keys)
+            ('monthly_expenses', ARRAY['case_id', 'source_key'])) AS g(tbl, keys)
     LOOP
-        EXECUTE format($f$
-            CREATE OR REPLACE FUNCTION public.%I(p_case_id text, p_rows jsonb)
-            RETURNS void LANGUAGE plpgsql AS $body$
-            BEGIN
-                %s;
-            END
-            $body$ $f$, 'gold_sync_' || t.tbl, public.gold_sync_statement(t.tbl, t.keys, 'p_rows', 'p_case_id'));
         EXECUTE format($f$
             CREATE OR REPLACE FUNCTION public.%I(p_cases text[], p_rows jsonb)
             RETURNS void LANGUAGE plpgsql AS $body$
@@ -119,6 +114,17 @@ BEGIN
 END
 $fn$;
 SELECT public.gold_sync_functions();
+DROP FUNCTION IF EXISTS public.gold_sync_tax_projections_batch(text[], jsonb);
+DO $$
+DECLARE
+    tbl text;
+BEGIN
+    FOREACH tbl IN ARRAY ARRAY['employment_information', 'household_information', 'financial_accounts', 'vehicles',
+                               'real_property', 'income_sources', 'monthly_expenses', 'tax_projections'] LOOP
+        EXECUTE format('DROP FUNCTION IF EXISTS public.%I(text, jsonb)', 'gold_sync_' || tbl);
+    END LOOP;
+END
+$$;
 
 -- 029's refresh, syncing the projection rows as rows.
 CREATE OR REPLACE FUNCTION public.gold_refresh_projections_batch(p_cases text[])
