@@ -3,10 +3,13 @@
 from __future__ import annotations
 
 import datetime as dt
+import re
 from decimal import Decimal
 
 import pytest
 from psycopg.types.json import Jsonb
+
+from backend.app.db.migrate import MIGRATIONS_DIR
 
 
 @pytest.mark.parametrize(
@@ -62,20 +65,16 @@ def test_md_pick_takes_the_first_non_empty_key_or_path(db):
     assert db.execute(pick, (Jsonb([1, 2]), ["0"])).fetchone()[0] is None  # not an object
 
 
-MD_TEXT_001 = """CREATE FUNCTION pg_temp.md_text_001(v jsonb) RETURNS text LANGUAGE plpgsql IMMUTABLE AS $$
-BEGIN
-    CASE jsonb_typeof(v)
-        WHEN 'string' THEN RETURN nullif(btrim(v #>> '{}'), '');
-        WHEN 'number', 'boolean' THEN RETURN v #>> '{}';
-        ELSE RETURN NULL;
-    END CASE;
-END
-$$"""
+def _load_001_md_text(db) -> None:
+    """001's plpgsql md_text, as pg_temp.md_text_001 (033 replaced it)."""
+    text = (MIGRATIONS_DIR / "001_create_bronze_tables.sql").read_text()
+    body = re.search(r"CREATE OR REPLACE FUNCTION public\.md_text\(.*?\n\$\$;\n", text, re.S).group(0)
+    db.execute(body.replace("public.md_text(", "pg_temp.md_text_001("))
 
 
 def test_md_text_equals_001s_plpgsql_body(db):
     """033 made md_text an inlined jsonpath expression: the same text for every kind of value."""
-    db.execute(MD_TEXT_001)
+    _load_001_md_text(db)
     values = ['"  a b "', '""', '"   "', '"\\t x\\n"', '"0"', "12.50", "-3", "1e3", "0.0000001", "true", "false",
               "null", "[1]", '["x"]', "[]", '{"a": 1}', "{}", None]
     rows = db.execute("SELECT v, md_text(v::jsonb), pg_temp.md_text_001(v::jsonb) FROM unnest(%s::text[]) AS v",
