@@ -5,8 +5,6 @@ per row. 027's sorts carried each payload's whole array in every row and spilled
 
 from __future__ import annotations
 
-import re
-
 from psycopg.types.json import Jsonb
 
 from sandbox import data
@@ -45,21 +43,20 @@ def test_unplaced_records_keep_their_transaction_counts(db):
 
 
 def test_the_flattening_sorts_stay_in_memory(db):
-    """150 sandbox cases: 027's sorts read ~10 MB of whole arrays and spilled at the default
-    work_mem (4 MB); one element per row is well under it."""
+    """150 sandbox cases. From Postgres 16 on, an aggregate's ORDER BY is done by a Sort below it,
+    on the rows it reads: under 027 those rows held each payload's whole array (~10 MB here),
+    which spilled to temporary files at the default work_mem (4 MB); one element per row is
+    well under it. (Postgres 15 sorted the aggregate's arguments, the element, and never
+    spilled.) Every temporary file the server writes is reported to this session
+    (log_temp_files = 0), with the statement that wrote it."""
     db.execute("SET LOCAL work_mem = '4MB'")
+    db.execute("SET LOCAL log_temp_files = 0")
+    db.execute("SET LOCAL client_min_messages = log")
+    temp_files: list[str] = []
+    db.add_notice_handler(lambda d: temp_files.append(d.context or "")
+                          if (d.message_primary or "").startswith("temporary file") else None)
     cases = [str(7_435_000 + i) for i in range(150)]
-    plans: list[str] = []
-    db.add_notice_handler(lambda d: plans.append(d.message_primary))
-    db.execute("LOAD 'auto_explain'")
-    for setting, value in (("log_min_duration", "0"), ("log_analyze", "on"), ("log_timing", "off"),
-                           ("log_nested_statements", "on"), ("log_level", "notice")):
-        db.execute(f"SET LOCAL auto_explain.{setting} = '{value}'")
     assert _insert(db, [(c, data.at_payload(c)) for c in cases]) == f"batch:at:{len(cases)}"
-    db.execute("SET LOCAL auto_explain.log_min_duration = -1")
-
-    flattening = [p for p in plans if "generate_subscripts(p.lines, 1)" in p and "at_record_lines" in p]
-    assert len(flattening) == 1
-    methods = re.findall(r"Sort Method: ([\w -]+?)\s+(?:Memory|Disk)", flattening[0])
-    assert len(methods) >= 2, flattening[0]
-    assert all(m == "quicksort" for m in methods), methods
+    assert db.execute("SELECT count(*) FROM account_activity WHERE case_id = ANY (%s)", (cases,)).fetchone()[0] > 3000
+    flattening = [c for c in temp_files if "at_record_lines" in c and "generate_subscripts" in c]
+    assert flattening == []
