@@ -9,10 +9,11 @@
 --     a record whose year is unreadable (at_unplaced_records). The records are now built without
 --     it (the planner drops the unused subquery), and at_load_unplaced_set counts the
 --     transactions of the unplaced records alone;
---   * each array_agg(p.recs[i] ORDER BY p.n, i) sorted rows that carried the payload's whole
---     array, not the one element: 15 MB (records) and 35 MB (lines) of sort input for 500
---     cases, spilled to disk at the default work_mem. The element is now taken out first
---     (OFFSET 0 keeps that projection below the sort), so the sorts run in memory.
+--   * from Postgres 16 on, each array_agg(p.recs[i] ORDER BY p.n, i) is fed by a Sort of the
+--     rows it reads, and those rows carried the payload's whole array, not the one element:
+--     15 MB (records) and 35 MB (lines) of sort input for 500 cases, spilled to disk at the
+--     default work_mem (Postgres 15 sorted the aggregate's argument). The element is now taken
+--     out first (OFFSET 0 keeps that projection below the sort), so the sorts run in memory.
 -- The single-case path (silver_load_at, at_parsed_transactions) still uses at_parsed_records
 -- with its count. What a load writes is unchanged: bench/diff_triggers compares every silver and
 -- gold row, and tests/schema/test_at_parse_035.py checks the count of unplaced records.
