@@ -1,7 +1,10 @@
 """Migration 036 (docs/05_TRIGGER_PERFORMANCE.md section 13): the W&I set parse computes each
 form's fingerprint once, in its `parsed` step, and no later step carries the form's jsonb (025's
-did, to hash it at the end, and wrote tens of MB of temporary files for a 500-case statement).
-The fingerprint itself is unchanged: re-ingestion matches stored documents by it."""
+did, to hash it at the end, and wrote tens of MB of temporary files for a 500-case statement);
+the repeat number is computed over a few columns; the owner test looks for the taxpayer-type
+keys before calling md_pick. The values are unchanged: re-ingestion matches stored documents by
+fingerprint and repeat number, and every spelling of the taxpayer type still counts, the first
+one with a value winning."""
 
 from __future__ import annotations
 
@@ -46,3 +49,36 @@ def test_no_step_after_the_header_parse_carries_the_form(db):
     carried = [line for line in outputs if re.search(r"\b(?:pr|wr)(?:_\d+)?\.form\b(?!_)", line)]
     assert not carried, carried
     assert [line for line in outputs if re.search(r"md5\(\(\w+\.form\)::text\)", line)]  # hashed in `parsed`
+
+
+TAXPAYER_TYPE_SPELLINGS = [("Recipient", "TaxpayerType"), ("Recipient", "taxpayer_type"), ("recipient", "TaxpayerType"),
+                           ("recipient", "taxpayer_type"), (None, "taxpayer_type"), (None, "taxpayerType"),
+                           (None, "TaxpayerType")]
+
+
+def _owner(db, form: dict) -> str:
+    return db.execute("SELECT owner FROM wi_documents(%s)", (Jsonb({"forms": [form], "tax_year": 2022}),)).fetchone()[0]
+
+
+def test_every_taxpayer_type_spelling_marks_a_spouse_form(db):
+    for parent, key in TAXPAYER_TYPE_SPELLINGS:
+        form = _form("W-2", 10.0)
+        if parent:
+            form.setdefault(parent, {})[key] = "Spouse"
+        else:
+            form[key] = "spouse"
+        assert _owner(db, form) == "S", (parent, key)
+    assert _owner(db, _form("W-2", 10.0)) == "TP"
+    # the first spelling with a value decides: a taxpayer first, a spouse later, is the taxpayer's
+    first_wins = _form("W-2", 10.0) | {"Recipient": {"Name": "AL", "TaxpayerType": "Primary"}, "TaxpayerType": "spouse"}
+    assert _owner(db, first_wins) == "TP"
+    blank_first = _form("W-2", 10.0) | {"Recipient": {"Name": "AL", "TaxpayerType": " "}, "TaxpayerType": "spouse"}
+    assert _owner(db, blank_first) == "S"
+
+
+def test_repeat_numbers_count_identical_forms_within_year_owner_and_type(db):
+    w2 = _form("W-2", 100.0)
+    payload = {"years_data": {"2021": [w2, w2, _form("1099-NEC", 5.0)], "2022": [w2]}}
+    rows = db.execute("SELECT tax_year, form_type, doc_seq FROM wi_documents(%s) ORDER BY 1, 2, 3",
+                      (Jsonb(payload),)).fetchall()
+    assert rows == [(2021, "1099-NEC", 1), (2021, "W-2", 1), (2021, "W-2", 2), (2022, "W-2", 1)]

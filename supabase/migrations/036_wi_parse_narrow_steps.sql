@@ -1,14 +1,23 @@
--- 036: the W&I parse hashes each form once and stops carrying it after the header parse.
+-- 036: the W&I set parse carries less through its steps.
 --
--- 025's wi_documents_set kept each form's whole jsonb (~800 bytes) in every row of its
--- materialised steps (entries, parsed, with_rule and those after it) only to compute
--- md5(form::text) at the end, twice: as doc_fingerprint and again in the row_number partition.
--- For 500 cases (9,100 forms) those steps wrote ~40 MB of temporary files at the default
--- work_mem (docs/05 section 13). The fingerprint is now computed once, in `parsed`, from the
--- same text, and `parsed` lists the entry columns it keeps instead of e.*, so the form goes no
--- further. Every other expression is 025's. bench/diff_triggers finds every silver and gold row
+-- Three costs in 025's wi_documents_set that were not parsing (docs/05 section 13; 500 cases,
+-- 9,100 forms):
+--   * each form's whole jsonb (~800 bytes) rode through every materialised step (entries,
+--     parsed, with_rule and those after it) only to be hashed at the end, twice: as
+--     doc_fingerprint and again in the row_number partition. The fingerprint is now computed
+--     once, in `parsed`, from the same text (md5(form::text)), and `parsed` lists the entry
+--     columns it keeps instead of e.*, so the form goes no further;
+--   * the repeat number (doc_seq) was a window over the final rows, whose sort held every column
+--     and spilled to disk; it is now computed over the five columns it needs (`seqs`) and joined
+--     back by form;
+--   * the owner test looked the taxpayer-type keys up with md_pick, which for the usual form
+--     (none of them present, four of them dotted paths) ran the plpgsql loop md_pick_loop over
+--     all seven (~4 us a form). The paths are now tested for presence first, with the same
+--     md_pick call when any is there.
+-- Every other expression is 025's. bench/diff_triggers finds every silver and gold row
 -- identical; tests/schema_gold/test_set_based_wi_parse_025.py compares the set parse with the
--- per-form rules, and tests/schema_gold/test_wi_parse_fingerprint_036.py pins the fingerprint.
+-- per-form rules (fingerprints and repeat numbers included), and
+-- tests/schema_gold/test_wi_parse_narrow_steps_036.py checks the three changes.
 
 CREATE OR REPLACE FUNCTION public.wi_documents_set(p_payloads jsonb[])
 RETURNS TABLE (
@@ -54,7 +63,12 @@ LANGUAGE sql STABLE AS $$
                CASE
                    WHEN upper(coalesce(public.md_text(public.md_pick(e.form, ARRAY['Owner', 'owner'])), ''))
                         IN ('S', 'SP', 'SPOUSE') THEN 'S'
-                   WHEN lower(coalesce(public.md_text(public.md_pick(e.form, ARRAY['Recipient.TaxpayerType',
+                   -- (the paths are looked up first: most forms have none, and md_pick would loop through
+                   -- them all to say so)
+                   WHEN (e.form #> '{Recipient,TaxpayerType}' IS NOT NULL OR e.form #> '{Recipient,taxpayer_type}' IS NOT NULL
+                         OR e.form #> '{recipient,TaxpayerType}' IS NOT NULL OR e.form #> '{recipient,taxpayer_type}' IS NOT NULL
+                         OR e.form ?| ARRAY['taxpayer_type', 'taxpayerType', 'TaxpayerType'])
+                        AND lower(coalesce(public.md_text(public.md_pick(e.form, ARRAY['Recipient.TaxpayerType',
                         'Recipient.taxpayer_type', 'recipient.TaxpayerType', 'recipient.taxpayer_type', 'taxpayer_type',
                         'taxpayerType', 'TaxpayerType'])), '')) = 'spouse' THEN 'S'
                    WHEN concat_ws(' ', public.md_text(public.md_pick(e.form, ARRAY['Recipient.Name', 'recipient.name',
@@ -179,11 +193,14 @@ LANGUAGE sql STABLE AS $$
         SELECT c.*,
                (c.se_amt > 0 OR (coalesce(c.r_se, false) AND c.gross = 0 AND c.f_income IS NULL)) AS is_se
         FROM classified c
+    ), seqs AS (  -- the repeat number, sorting only the columns it needs (whole rows spilled to disk)
+        SELECT wr.form_id,
+               row_number() OVER (PARTITION BY wr.payload_no, wr.tax_year, wr.owner,
+                                               coalesce(wr.form_type_norm, 'UNKNOWN'), wr.fingerprint
+                                  ORDER BY wr.ord)::int AS seq
+        FROM with_rule wr
     ), numbered AS (
-        SELECT f.*,
-               row_number() OVER (PARTITION BY f.payload_no, f.tax_year, f.owner, f.ftype, f.fingerprint
-                                  ORDER BY f.ord)::int AS seq
-        FROM final f
+        SELECT f.*, s.seq FROM final f JOIN seqs s ON s.form_id = f.form_id
     )
     SELECT n.payload_no, n.tax_year, n.year_raw, n.ftype, n.form_type_raw, n.owner,
            round(n.gross, 2), round(coalesce(n.f_withholding, n.form_withholding, 0), 2), round(n.se_amt, 2),
