@@ -5,7 +5,7 @@
 -- in it were not parsing (docs/05 section 13):
 --   * at_parsed_records counts each record's transactions by calling at_record_transactions, a
 --     plpgsql set-returning function, which at_record_lines then calls again for the lines:
---     ~17 us a record, ~41 ms for the ~2,400 records of 500 cases. The count is stored only for
+--     ~11-17 us a record, ~25-41 ms for the ~2,400 records of 500 cases. The count is stored only for
 --     a record whose year is unreadable (at_unplaced_records). The records are now built without
 --     it (the planner drops the unused subquery), and at_load_unplaced_set counts the
 --     transactions of the unplaced records alone;
@@ -14,9 +14,10 @@
 --     15 MB (records) and 35 MB (lines) of sort input for 500 cases, spilled to disk at the
 --     default work_mem (Postgres 15 sorted the aggregate's argument). The element is now taken
 --     out first (OFFSET 0 keeps that projection below the sort), so the sorts run in memory.
--- The single-case path (silver_load_at, at_parsed_transactions) still uses at_parsed_records
--- with its count. What a load writes is unchanged: bench/diff_triggers compares every silver and
--- gold row, and tests/schema/test_at_parse_035.py checks the count of unplaced records.
+-- silver_load_at (one case) calls silver_load_at_set too (024); at_parsed_records itself, and so
+-- the inspection function at_parsed_transactions, still count. What a load writes is unchanged:
+-- bench/diff_triggers compares every silver and gold row, and tests/schema/test_at_parse_035.py
+-- checks the counts of unplaced records and that the flattening writes no temporary file.
 
 CREATE OR REPLACE FUNCTION public.silver_load_at_set(p_cases text[], p_bronze_ids uuid[], p_payloads jsonb[])
 RETURNS void LANGUAGE plpgsql

@@ -37,7 +37,7 @@ def test_unplaced_records_keep_their_transaction_counts(db):
     expected = [(2, "Unknown", 0), (3, "Unknown", 3), (4, "n/a", 1)]
     for case_id in CASES:
         assert _unplaced(db, case_id) == expected
-    # the per-case path (at_parsed_records' own count) stores the same
+    # a case loaded on its own (the per-case path, a one-case statement) stores the same
     assert _insert(db, [("735000009", payload)]) == "per_case:at:1"
     assert _unplaced(db, "735000009") == expected
 
