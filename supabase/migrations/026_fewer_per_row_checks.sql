@@ -13,7 +13,7 @@
 --    them (the AT activity load and csed_events), with the same WHERE and ORDER BY.
 --
 -- Nothing a load writes changes (bench/diff_triggers); tests/schema/test_csed.py covers the
--- action and closing codes, tests/schema/test_case_delete_cascade_026.py the cascade and the key.
+-- action and closing codes, tests/schema/test_at_silver.py the cascade.
 
 ALTER TABLE public.account_activity DROP CONSTRAINT IF EXISTS account_activity_case_id_fkey;
 ALTER TABLE public.csed_tolling_events DROP CONSTRAINT IF EXISTS csed_tolling_events_case_id_fkey;
