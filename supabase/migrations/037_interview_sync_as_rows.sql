@@ -19,43 +19,33 @@
 -- (and the gold tests with it) until it is. bench/diff_triggers finds every silver and gold row
 -- identical; tests/schema_gold/test_interview_sync_as_rows_037.py checks the three tables.
 
--- 034's generator with the three tables moved to the typed list.
+-- 034's generator with the three tables moved to the typed list, one loop for both kinds: a
+-- table built as table rows takes them as an array of its type (`_rows`), the others as a jsonb
+-- array (`_batch`).
 CREATE OR REPLACE FUNCTION public.gold_sync_functions()
 RETURNS void LANGUAGE plpgsql AS $fn$
 DECLARE
     t record;
 BEGIN
     FOR t IN SELECT * FROM (VALUES
-            ('employment_information', ARRAY['case_id', 'person_type']),
-            ('household_information', ARRAY['case_id']),
-            ('vehicles', ARRAY['case_id', 'source_key']),
-            ('real_property', ARRAY['case_id', 'source_key'])) AS g(tbl, keys)
+            ('employment_information', ARRAY['case_id', 'person_type'], false),
+            ('household_information', ARRAY['case_id'], false),
+            ('vehicles', ARRAY['case_id', 'source_key'], false),
+            ('real_property', ARRAY['case_id', 'source_key'], false),
+            ('tax_projections', ARRAY['case_id', 'tax_year'], true),        -- 034
+            ('financial_accounts', ARRAY['case_id', 'source_key'], true),   -- 037: one row per cell
+            ('income_sources', ARRAY['case_id', 'source_key'], true),
+            ('monthly_expenses', ARRAY['case_id', 'source_key'], true)) AS g(tbl, keys, typed)
     LOOP
         EXECUTE format($f$
-            CREATE OR REPLACE FUNCTION public.%I(p_cases text[], p_rows jsonb)
+            CREATE OR REPLACE FUNCTION public.%I(p_cases text[], p_rows %s)
             RETURNS void LANGUAGE plpgsql AS $body$
             BEGIN
                 %s;
             END
-            $body$ $f$, 'gold_sync_' || t.tbl || '_batch',
-            public.gold_sync_statement(t.tbl, t.keys, 'p_rows', 'ANY (p_cases)'));
-    END LOOP;
-    -- rows built as table rows are synced as such: the projections (034) and the interview's
-    -- one-row-per-cell tables (037)
-    FOR t IN SELECT * FROM (VALUES
-            ('tax_projections', ARRAY['case_id', 'tax_year']),
-            ('financial_accounts', ARRAY['case_id', 'source_key']),
-            ('income_sources', ARRAY['case_id', 'source_key']),
-            ('monthly_expenses', ARRAY['case_id', 'source_key'])) AS g(tbl, keys)
-    LOOP
-        EXECUTE format($f$
-            CREATE OR REPLACE FUNCTION public.%I(p_cases text[], p_rows public.%I[])
-            RETURNS void LANGUAGE plpgsql AS $body$
-            BEGIN
-                %s;
-            END
-            $body$ $f$, 'gold_sync_' || t.tbl || '_rows', t.tbl,
-            public.gold_sync_statement(t.tbl, t.keys, 'p_rows', 'ANY (p_cases)', true));
+            $body$ $f$, 'gold_sync_' || t.tbl || CASE WHEN t.typed THEN '_rows' ELSE '_batch' END,
+            CASE WHEN t.typed THEN format('public.%I[]', t.tbl) ELSE 'jsonb' END,
+            public.gold_sync_statement(t.tbl, t.keys, 'p_rows', 'ANY (p_cases)', t.typed));
     END LOOP;
 END
 $fn$;
