@@ -75,7 +75,7 @@ BEGIN
         INSERT INTO public.at_unplaced_records AS u (case_id, record_index, raw_tax_year, owner, source_file,
                                                      transaction_count, reason, record, bronze_id)
         SELECT x.case_id, x.record_ord, x.raw_tax_year, x.owner, x.source_file,
-               coalesce(x.transaction_count, (SELECT count(*)::integer FROM public.at_record_transactions(x.rec))),
+               (SELECT count(*)::integer FROM public.at_record_transactions(x.rec)),
                'tax year unreadable: ' || coalesce(quote_literal(x.raw_tax_year), 'missing'), x.rec, b.bronze_id
         FROM unplaced AS x JOIN bronze AS b USING (case_id)
         ON CONFLICT (case_id, record_index) DO UPDATE SET
