@@ -1,7 +1,7 @@
 -- 038: bronze is append-only, enforced; the lineage foreign keys it makes redundant are dropped.
 --
--- 1. The four payload tables refuse UPDATE, TRUNCATE and a DELETE of a row whose case still
---    exists. A bronze row leaves only with its case (DELETE FROM cases cascades: by the time the
+-- 1. The four payload tables and bronze_rejected_payloads (bodies that were not JSON, kept
+--    verbatim) refuse UPDATE, TRUNCATE and a DELETE of a row whose case still exists. A bronze row leaves only with its case (DELETE FROM cases cascades: by the time the
 --    cascade deletes the bronze rows the case row is gone). docs/06 already said bronze was
 --    append-only; nothing enforced it, and raw data already received must never be lost.
 -- 2. With bronze rows unable to disappear, the lineage keys (bronze_id -> bronze_*_raw, ON DELETE
@@ -19,8 +19,8 @@ BEGIN
     IF TG_OP = 'DELETE' THEN
         -- allowed only as part of deleting the case (the cascade runs after the case row is gone)
         IF EXISTS (SELECT 1 FROM public.cases AS c WHERE c.case_id = OLD.case_id) THEN
-            RAISE EXCEPTION '% is append-only: bronze row % of case % cannot be deleted on its own',
-                TG_TABLE_NAME::text, OLD.bronze_id, OLD.case_id
+            RAISE EXCEPTION '% is append-only: a row of case % cannot be deleted on its own',
+                TG_TABLE_NAME::text, OLD.case_id
                 USING ERRCODE = 'restrict_violation',
                       HINT = 'To erase a case''s data delete the case (DELETE FROM cases), which removes '
                              'its bronze, silver and gold rows together.';
@@ -38,7 +38,8 @@ DO $$
 DECLARE
     tbl text;
 BEGIN
-    FOREACH tbl IN ARRAY ARRAY['bronze_at_raw', 'bronze_wi_raw', 'bronze_trt_raw', 'bronze_interview_raw'] LOOP
+    FOREACH tbl IN ARRAY ARRAY['bronze_at_raw', 'bronze_wi_raw', 'bronze_trt_raw', 'bronze_interview_raw',
+                                 'bronze_rejected_payloads'] LOOP
         EXECUTE format('DROP TRIGGER IF EXISTS trg_%1$s_append_only ON public.%1$I', tbl);
         EXECUTE format('CREATE TRIGGER trg_%1$s_append_only BEFORE UPDATE OR DELETE ON public.%1$I'
                        ' FOR EACH ROW EXECUTE FUNCTION public.trg_bronze_append_only()', tbl);

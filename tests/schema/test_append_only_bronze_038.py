@@ -1,5 +1,5 @@
-"""Migration 038: the bronze payload tables are append-only (a row leaves only with its case), and
-the silver lineage columns no longer carry foreign keys to them."""
+"""Migration 038: the bronze payload tables and bronze_rejected_payloads are append-only (a row
+leaves only with its case), and the silver lineage columns no longer carry foreign keys to them."""
 
 from __future__ import annotations
 
@@ -57,6 +57,22 @@ def test_a_bronze_row_cannot_be_updated_or_deleted_on_its_own(db, table):
             db.execute(f"TRUNCATE {table} CASCADE")
     assert db.execute(f"SELECT bronze_id, raw_response FROM {table} WHERE case_id = %s",
                       (case,)).fetchall() == before
+
+
+def test_a_rejected_body_cannot_be_updated_or_deleted_on_its_own(db):
+    case = new_case_id()
+    db.execute("SELECT ensure_case(%s)", (case,))
+    db.execute("INSERT INTO bronze_rejected_payloads (case_id, source, body_text, error)"
+               " VALUES (%s, 'at', '{\"at_records\": [', 'not JSON')", (case,))
+    for statement in ("UPDATE bronze_rejected_payloads SET body_text = '' WHERE case_id = %s",
+                      "DELETE FROM bronze_rejected_payloads WHERE case_id = %s"):
+        with pytest.raises(psycopg.errors.RestrictViolation, match="append-only"):
+            with db.transaction():
+                db.execute(statement, (case,))
+    assert db.execute("SELECT body_text FROM bronze_rejected_payloads WHERE case_id = %s",
+                      (case,)).fetchall() == [('{"at_records": [',)]
+    db.execute("DELETE FROM cases WHERE case_id = %s", (case,))
+    assert db.execute("SELECT count(*) FROM bronze_rejected_payloads WHERE case_id = %s", (case,)).fetchone()[0] == 0
 
 
 def test_deleting_the_case_removes_its_bronze_rows_and_nothing_else(db):
