@@ -1,14 +1,15 @@
 -- 038: bronze is append-only, enforced; the lineage foreign keys it makes redundant are dropped.
 --
 -- 1. The four payload tables and bronze_rejected_payloads (bodies that were not JSON, kept
---    verbatim) refuse UPDATE, TRUNCATE and a DELETE of a row whose case still exists. A bronze row leaves only with its case (DELETE FROM cases cascades: by the time the
---    cascade deletes the bronze rows the case row is gone). docs/06 already said bronze was
---    append-only; nothing enforced it, and raw data already received must never be lost.
+--    verbatim) refuse UPDATE, TRUNCATE and a DELETE of a row whose case still exists. A bronze
+--    row leaves only with its case (DELETE FROM cases cascades: by the time the cascade deletes
+--    the bronze rows the case row is gone). docs/06 already said bronze was append-only; nothing
+--    enforced it, and raw data already received must never be lost.
 -- 2. With bronze rows unable to disappear, the lineage keys (bronze_id -> bronze_*_raw, ON DELETE
 --    SET NULL) of tax_years, account_activity, at_unplaced_records, csed_tolling_events,
 --    csed_assessments and trt_records could never act: a loader writes the id of the bronze row it
 --    is promoting. Each was a query per inserted row (a lookup and a row lock on the bronze row):
---    ~24,000 per 500 cases, 4% of a bulk promotion's server CPU (docs/05 section 14).
+--    ~24,000 per 500 cases, 5-7% of a bulk promotion's server CPU (docs/05 section 14).
 --    income_documents and logiqs_raw_data never had one; all silver lineage is now alike.
 -- The case keys (and the (case_id, tax_year) keys to tax_years) stay: they carry the cascade.
 -- tests/schema/test_append_only_bronze_038.py.
