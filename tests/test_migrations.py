@@ -90,3 +90,35 @@ def test_project_migrations_apply_twice_cleanly(create_database):
     assert applied == [m.name for m in discover(MIGRATIONS_DIR)]
     assert apply_migrations(url, log=lambda _m: None) == []
     assert {"cases", "bronze_at_raw", "bronze_wi_raw", "bronze_trt_raw", "bronze_interview_raw"} <= _tables(url)
+
+
+LANDED = Path(__file__).with_name("landed_migrations.sha256")
+
+
+def _landed() -> dict[str, str]:
+    """name -> sha256 from tests/landed_migrations.sha256 (sha256sum's format; # comments)."""
+    entries = {}
+    for line in LANDED.read_text(encoding="utf-8").splitlines():
+        if line.strip() and not line.startswith("#"):
+            digest, path = line.split(maxsplit=1)
+            entries[Path(path).name] = digest
+    return entries
+
+
+def test_no_landed_migration_has_changed():
+    """An edit to a migration that has landed makes every database migrated with it refuse to
+    upgrade ("changed after it was applied"), and CI, starting from an empty database, would not
+    notice. 026 was edited that way once (session 7 restored it)."""
+    current = {m.name: m.checksum for m in discover()}
+    changed = sorted(name for name, digest in _landed().items() if current.get(name) != digest)
+    assert changed == [], (
+        f"{changed} differ from tests/landed_migrations.sha256 (or are gone). A landed migration must"
+        " never change, not even a comment: restore it and put the change in a new numbered migration."
+        " Only if the file has not landed on main yet, update its line in the manifest.")
+
+
+def test_every_migration_is_in_the_manifest():
+    missing = sorted({m.name for m in discover()} - set(_landed()))
+    assert missing == [], (
+        f"{missing} are not in tests/landed_migrations.sha256: add a line for each"
+        " (sha256sum supabase/migrations/NNN_name.sql >> tests/landed_migrations.sha256)")
