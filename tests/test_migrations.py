@@ -56,6 +56,28 @@ def test_changed_applied_file_is_refused_with_advice(tmp_path, create_database):
     assert "b" not in _tables(url)  # nothing after the refusal ran
 
 
+def test_an_earlier_comment_only_revision_of_026_is_accepted(create_database):
+    """Databases migrated at 179c420 recorded 026 with an edited header comment (restored later);
+    they upgrade, and their ledger is brought to the current checksum. Any other checksum is
+    still refused."""
+    url = create_database("mig")
+    apply_migrations(url, log=lambda _m: None)
+    current = next(m.checksum for m in discover() if m.name == "026_fewer_per_row_checks.sql")
+    ledger = "UPDATE medallion_meta.schema_migrations SET checksum = %s WHERE version = 26"
+    with psycopg.connect(url, autocommit=True) as conn:
+        conn.execute(ledger, ("98a985ee8340cd4edab74d0cdc00adddea22fcc8694fd1e43943c69dbf52598c",))
+    logged: list[str] = []
+    assert apply_migrations(url, log=logged.append) == []
+    assert logged == ["recorded 026_fewer_per_row_checks.sql with its current checksum"
+                      " (the applied revision differed in comments only)"]
+    with psycopg.connect(url, autocommit=True) as conn:
+        assert conn.execute("SELECT checksum FROM medallion_meta.schema_migrations WHERE version = 26"
+                            ).fetchone() == (current,)
+        conn.execute(ledger, ("0" * 64,))
+    with pytest.raises(MigrationError, match="026_fewer_per_row_checks.sql changed after it was applied"):
+        apply_migrations(url, log=lambda _m: None)
+
+
 def test_failing_file_rolls_back_alone(tmp_path, create_database):
     _write(tmp_path, "001_ok.sql", "CREATE TABLE good (x int);")
     _write(tmp_path, "002_bad.sql", "CREATE TABLE half (x int); SELECT 1/0;")

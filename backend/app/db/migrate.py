@@ -2,7 +2,8 @@
 transaction, recorded with its checksum in `medallion_meta.schema_migrations`.
 
 A file that was applied and then edited is refused: applied migrations are history, so a
-change goes into a new numbered file. The same files apply to a real Supabase project with
+change goes into a new numbered file. (The one exception, `_EARLIER_CHECKSUMS`, is a revision
+that differed in comments only and that some databases recorded.) The same files apply to a real Supabase project with
 `supabase db push` (they guard Supabase-only objects themselves).
 
     python -m backend.app.db.migrate            # apply what is pending
@@ -29,6 +30,15 @@ _FILE_NAME = re.compile(r"^(\d+)_[\w.-]+\.sql$")
 _ADVISORY_LOCK_KEY = 7_202_611_260
 
 
+# Checksums that some databases recorded for an earlier revision of a file that differed from it
+# in comments only. 026's header comment was edited after it had landed (aee0124, landed at
+# 179c420) and then restored (9beba7a): databases migrated in between recorded the edited bytes,
+# and without this entry could not upgrade.
+_EARLIER_CHECKSUMS: dict[str, frozenset[str]] = {
+    "026_fewer_per_row_checks.sql": frozenset({"98a985ee8340cd4edab74d0cdc00adddea22fcc8694fd1e43943c69dbf52598c"}),
+}
+
+
 class MigrationError(RuntimeError):
     pass
 
@@ -42,6 +52,10 @@ class Migration:
     @property
     def checksum(self) -> str:
         return hashlib.sha256(self.sql).hexdigest()
+
+    def was_applied_as(self, recorded: str) -> bool:
+        """The ledger's checksum is this file's, or an earlier comment-only revision's."""
+        return recorded == self.checksum or recorded in _EARLIER_CHECKSUMS.get(self.name, frozenset())
 
 
 def discover(directory: Path = MIGRATIONS_DIR) -> list[Migration]:
@@ -89,13 +103,18 @@ def apply_migrations(database_url: str, directory: Path = MIGRATIONS_DIR, *, log
             for migration in migrations:
                 if migration.version in ledger:
                     name, checksum = ledger[migration.version]
-                    if checksum != migration.checksum:
+                    if not migration.was_applied_as(checksum):
                         raise MigrationError(
                             f"supabase/migrations/{migration.name} changed after it was applied "
                             f"(as {name}). Applied migrations are history: undo the edit and put the "
                             "change in a new numbered file. On a local database, `make reset-db` "
                             "rebuilds everything from the current files."
                         )
+                    if checksum != migration.checksum:
+                        conn.execute("UPDATE medallion_meta.schema_migrations SET checksum = %s WHERE version = %s",
+                                     (migration.checksum, migration.version))
+                        log(f"recorded {migration.name} with its current checksum (the applied revision "
+                            "differed in comments only)")
                     continue
                 try:
                     with conn.transaction():
@@ -150,7 +169,7 @@ def main(argv: list[str] | None = None) -> int:
             for migration in discover():
                 if migration.version not in ledger:
                     state = "pending"
-                elif ledger[migration.version][1] != migration.checksum:
+                elif not migration.was_applied_as(ledger[migration.version][1]):
                     state = "CHANGED since applied"
                 else:
                     state = "applied"
