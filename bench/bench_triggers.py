@@ -70,6 +70,14 @@ def _insert(conn: psycopg.Connection, table: str, rows: list[tuple[str, Jsonb]])
                      ([case_id for case_id, _ in rows], [payload for _, payload in rows]))
 
 
+def _warm_up(conn: psycopg.Connection) -> None:
+    """Five cases through every source, committed: caches and plans warm for what is measured next."""
+    rows = _payloads(_case_ids(7_100_000, 5))
+    for source in SOURCES:
+        _insert(conn, f"bronze_{source}_raw", rows[source])
+    conn.commit()
+
+
 def _bulk(url: str, case_ids: list[str], *, triggers: bool) -> float:
     rows = _payloads(case_ids)
     with psycopg.connect(url) as conn:
@@ -151,12 +159,11 @@ def run(cases: int = 500, single: int = 60, migrations: Path | None = None, roun
             conn.commit()
         # Warm up caches and plans on cases not measured.
         _bulk(url, _case_ids(7_100_000, 20), triggers=True)
-        for i in range(rounds):  # disjoint case ids per batch; each side alternates with its baseline
-            base = 10_000_000 + i * 100_000
+        bases = [10_000_000 + i * 100_000 for i in range(rounds)]  # disjoint case ids per batch
+        for base in bases:  # each side alternates with its baseline
             rates["plain"].append(_bulk(url, _case_ids(base + 7_200_000, cases), triggers=False))
             rates["triggers"].append(_bulk(url, _case_ids(base + 7_300_000, cases), triggers=True))
-        for i in range(rounds):
-            base = 10_000_000 + i * 100_000
+        for base in bases:
             rates["plain_parallel"].append(_bulk_parallel(url, _case_ids(base + 7_600_000, cases), triggers=False))
             rates["parallel"].append(_bulk_parallel(url, _case_ids(base + 7_700_000, cases), triggers=True))
         plain_single = _single(url, _case_ids(7_400_000, single), triggers=False)

@@ -16,7 +16,7 @@ from pathlib import Path
 
 import psycopg
 
-from bench.bench_triggers import SOURCES, _case_ids, _insert, _payloads
+from bench.bench_triggers import SOURCES, _case_ids, _insert, _payloads, _warm_up
 from bench.common import scratch_database
 
 
@@ -24,11 +24,7 @@ def profile(cases: int, single: bool, top: int, migrations: Path | None, per_sou
     out = []
     with scratch_database(migrations) as url:
         with psycopg.connect(url) as conn:
-            # warm up plans/caches on other cases
-            warm = _payloads(_case_ids(7_100_000, 5))
-            for source in SOURCES:
-                _insert(conn, f"bronze_{source}_raw", warm[source])
-            conn.commit()
+            _warm_up(conn)
             conn.execute("SET track_functions = 'all'")
             conn.execute("SELECT pg_stat_reset()")
             conn.commit()

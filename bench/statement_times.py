@@ -19,17 +19,14 @@ from pathlib import Path
 
 import psycopg
 
-from bench.bench_triggers import SOURCES, _case_ids, _insert, _payloads
+from bench.bench_triggers import SOURCES, _case_ids, _insert, _payloads, _warm_up
 from bench.common import scratch_database
 
 
 def statement_times(cases: int, min_ms: float, migrations: Path | None) -> dict[str, list[tuple[float, str]]]:
     out: dict[str, list[tuple[float, str]]] = {}
     with scratch_database(migrations) as url, psycopg.connect(url) as conn:
-        warm = _payloads(_case_ids(7_100_000, 5))
-        for source in SOURCES:
-            _insert(conn, f"bronze_{source}_raw", warm[source])
-        conn.commit()
+        _warm_up(conn)
         logged: list[str] = []
         conn.add_notice_handler(lambda d: logged.append(d.message_primary or ""))
         conn.execute("LOAD 'auto_explain'")
