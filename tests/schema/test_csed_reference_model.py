@@ -8,7 +8,10 @@ document and not from the SQL. Any difference is printed with the transcript tha
 
 Generated transcripts keep to what the document specifies unambiguously: within one family
 (legal actions 520/521/522, offers 480-483/780, installment agreements 971/972) a proceeding is
-closed before the next one opens; every date is on or before "today" (AS_OF).
+closed before the next one opens; every date is on or before "today" (AS_OF). Each line is sent in
+one of the shapes upstream-apis.md 2.4 lists (key spellings, MM-DD-YYYY dates, "$1,234.56"
+amounts), with its action or closing code as a field, in the text, or (as on a real transcript)
+only in the explanation ("Pending installment agreement", "Bankruptcy or other legal action filed").
 """
 
 from __future__ import annotations
@@ -172,6 +175,49 @@ def _installment(rng: random.Random, t: Transcript, start: dt.date) -> dt.date:
     return end
 
 
+# the explanation a transcript prints instead of an action code
+ACTION_TEXT = {
+    ("971", "043"): "Pending installment agreement",
+    ("972", "043"): "Reversed pending installment agreement",
+    ("971", "063"): "Installment agreement established",
+    ("971", "163"): "Installment agreement terminated",
+}
+
+
+def render(rng: random.Random, line: dict) -> dict:
+    """One transcript line in a random one of the shapes upstream-apis.md 2.4 accepts."""
+    out = {
+        rng.choice(["code", "Code", "transaction_code", "tc"]): line["code"],
+        rng.choice(["date", "Date", "transaction_date", "posted_date", "activity_date"]): (
+            line["date"] if rng.random() < 0.5 else dt.date.fromisoformat(line["date"]).strftime("%m-%d-%Y")
+        ),
+        rng.choice(["amount", "Amount", "transaction_amount"]): (
+            line["amount"] if rng.random() < 0.5 else f"${line['amount']:,.2f}"
+        ),
+    }
+    text = line.get("description")
+    if "action_code" in line:
+        code = line["action_code"]
+        shape = rng.choice(["field", "text", "explanation"])
+        if shape == "field":
+            out[rng.choice(["action_code", "actionCode", "ac"])] = code
+        else:
+            text = f"AC {code}" if shape == "text" else ACTION_TEXT[(line["code"], code)]
+    if "closing_code" in line:
+        code = line["closing_code"]
+        shape = rng.choice(["field", "text", "explanation"])
+        if shape == "field":
+            out[rng.choice(["closing_code", "closingCode", "cc"])] = code
+        elif shape == "text":
+            text = f"Legal action, closing code {code}"
+        else:  # no code printed: the text tells a CDP hearing from a bankruptcy
+            text = ("Collection due process hearing requested" if code in (76, 77)
+                    else "Bankruptcy or other legal action filed")
+    if text is not None:
+        out[rng.choice(["description", "explanation", "Explanation"])] = text
+    return out
+
+
 def random_transcript(rng: random.Random) -> Transcript:
     t = Transcript()
     first = D("2009-01-05") + dt.timedelta(days=rng.randint(0, 10 * 365))
@@ -205,6 +251,7 @@ def random_transcript(rng: random.Random) -> Transcript:
             else:
                 ended = _installment(rng, t, start)
             start = _day(rng, ended, 800)
+    t.lines = [render(rng, line) for line in t.lines]
     return t
 
 
