@@ -107,10 +107,10 @@ def _day(rng: random.Random, after: dt.date, within_days: int) -> dt.date:
     return min(after + dt.timedelta(days=rng.randint(1, within_days)), TODAY)
 
 
-def _legal(rng: random.Random, t: Transcript, start: dt.date) -> dt.date:
+def _legal(rng: random.Random, t: Transcript, start: dt.date, cdp_share: float) -> dt.date:
     """A bankruptcy or a CDP hearing (TC 520 with its closing code), closed by TC 521, cancelled by
     TC 522, or still open. Returns the date the next legal action may start after."""
-    cdp = rng.random() < 0.3
+    cdp = rng.random() < cdp_share
     code = rng.choice([76, 77]) if cdp else rng.choice([60, 61, 65, 67, 81, 84, 89])
     t.lines.append(tx("520", start.isoformat(), closing_code=code))
     outcome = rng.choices(["closed", "open", "cancelled"], [75, 12, 13])[0]
@@ -239,13 +239,14 @@ def random_transcript(rng: random.Random) -> Transcript:
     t.lines.append(tx("276", _day(rng, first, 900).isoformat(), 45.00, "Penalty for late payment"))
     for family in rng.sample(["legal", "offer", "installment"], rng.choice([1, 2, 2, 3])):
         start = first - dt.timedelta(days=rng.randint(-2500, 200))  # some before the first assessment
-        if family == "legal" and rng.random() < 0.3:  # close to the statute's end, where the CDP floor binds
+        near_end = family == "legal" and rng.random() < 0.3
+        if near_end:  # close to the statute's end, where a CDP hearing's floor binds
             start = first.replace(day=1, year=first.year + 10) - dt.timedelta(days=rng.randint(0, 120))
         for _ in range(rng.choice([1, 1, 2])):
             if start >= TODAY:
                 break
             if family == "legal":
-                ended = _legal(rng, t, start)
+                ended = _legal(rng, t, start, cdp_share=0.7 if near_end else 0.25)
             elif family == "offer":
                 ended = _offer(rng, t, start)
             else:
