@@ -12,6 +12,7 @@ closed before the next one opens; every date is on or before "today" (AS_OF). Ea
 one of the shapes upstream-apis.md 2.4 lists (key spellings, MM-DD-YYYY dates, "$1,234.56"
 amounts), with its action or closing code as a field, in the text, or (as on a real transcript)
 only in the explanation ("Pending installment agreement", "Bankruptcy or other legal action filed").
+Some transcripts carry a TC 550 whose printed date replaces the CSED of the earlier assessments.
 """
 
 from __future__ import annotations
@@ -58,10 +59,14 @@ class Expected:
     csed: dt.date | None
     minimum: dt.date
     status: str
+    floor_raised: bool = False  # a CDP floor moved the CSED (so the test knows the rule was reached)
 
 
-def reference_csed(assessed: dt.date, proceedings: list[Proceeding]) -> Expected:
-    """irs-domain 1.4, per assessment."""
+def reference_csed(
+    assessed: dt.date, proceedings: list[Proceeding], extension: tuple[dt.date, dt.date] | None = None
+) -> Expected:
+    """irs-domain 1.4, per assessment. `extension`: a TC 550 (its date, the CSED it prints), which
+    replaces the computed CSED of the assessments made before it."""
     try:
         base = assessed.replace(year=assessed.year + 10)
     except ValueError:  # Feb 29 -> Feb 28 (the document's convention)
@@ -86,10 +91,13 @@ def reference_csed(assessed: dt.date, proceedings: list[Proceeding]) -> Expected
     for p in proceedings:
         if p.floor_days is not None and p.start <= running:
             csed = max(csed, (p.end or TODAY) + dt.timedelta(days=p.floor_days))
+    floor_raised = csed > running
+    if extension and assessed < extension[0]:
+        csed = extension[1]
     still_open = any(p.end is None and max(p.start, assessed + DAY) <= csed for p in proceedings)
     if still_open:
-        return Expected(base, days, None, csed, "suspended_open")
-    return Expected(base, days, csed, csed, "expired" if csed < TODAY else "running")
+        return Expected(base, days, None, csed, "suspended_open", floor_raised)
+    return Expected(base, days, csed, csed, "expired" if csed < TODAY else "running", floor_raised)
 
 
 # --------------------------------------------------------------------------------------------
@@ -101,6 +109,7 @@ class Transcript:
     lines: list[dict] = field(default_factory=list)
     assessments: list[tuple[str, dt.date]] = field(default_factory=list)
     proceedings: list[Proceeding] = field(default_factory=list)
+    extension: tuple[dt.date, dt.date] | None = None
 
 
 def _day(rng: random.Random, after: dt.date, within_days: int) -> dt.date:
@@ -211,8 +220,11 @@ def render(rng: random.Random, line: dict) -> dict:
         elif shape == "text":
             text = f"Legal action, closing code {code}"
         else:  # no code printed: the text tells a CDP hearing from a bankruptcy
-            text = ("Collection due process hearing requested" if code in (76, 77)
-                    else "Bankruptcy or other legal action filed")
+            text = (
+                "Collection due process hearing requested"
+                if code in (76, 77)
+                else "Bankruptcy or other legal action filed"
+            )
     if text is not None:
         out[rng.choice(["description", "explanation", "Explanation"])] = text
     return out
@@ -239,19 +251,29 @@ def random_transcript(rng: random.Random) -> Transcript:
     t.lines.append(tx("276", _day(rng, first, 900).isoformat(), 45.00, "Penalty for late payment"))
     for family in rng.sample(["legal", "offer", "installment"], rng.choice([1, 2, 2, 3])):
         start = first - dt.timedelta(days=rng.randint(-2500, 200))  # some before the first assessment
-        near_end = family == "legal" and rng.random() < 0.3
+        near_end = family == "legal" and rng.random() < 0.5
         if near_end:  # close to the statute's end, where a CDP hearing's floor binds
-            start = first.replace(day=1, year=first.year + 10) - dt.timedelta(days=rng.randint(0, 120))
+            start = first.replace(day=1, year=first.year + 10) - dt.timedelta(days=rng.randint(0, 80))
         for _ in range(rng.choice([1, 1, 2])):
             if start >= TODAY:
                 break
             if family == "legal":
-                ended = _legal(rng, t, start, cdp_share=0.7 if near_end else 0.25)
+                ended = _legal(rng, t, start, cdp_share=0.9 if near_end else 0.25)
             elif family == "offer":
                 ended = _offer(rng, t, start)
             else:
                 ended = _installment(rng, t, start)
             start = _day(rng, ended, 800)
+    # a TC 550 (statute extended, its date printed), on transcripts with nothing open: what an
+    # extension does to a proceeding still pending is not in the document
+    if rng.random() < 0.12 and all(p.end is not None for p in t.proceedings):
+        when = _day(rng, first, 3000)
+        extended = D("2024-01-01") + dt.timedelta(days=rng.randint(0, 3650))
+        if when not in {d for _, d in t.assessments}:
+            t.lines.append(
+                tx("550", when.isoformat(), 0.0, f"Collection statute expiration extended to {extended:%m-%d-%Y}")
+            )
+            t.extension = (when, extended)
     t.lines = [render(rng, line) for line in t.lines]
     return t
 
@@ -287,7 +309,7 @@ def test_random_transcripts_match_the_reference_model(db):
         assert sorted(got) == sorted(t.assessments), t.lines
         per_assessment = []
         for code, assessed in t.assessments:
-            e = reference_csed(assessed, t.proceedings)
+            e = reference_csed(assessed, t.proceedings, t.extension)
             per_assessment.append(e)
             expected = [e.base, e.suspended_days, e.csed, e.minimum, e.status]
             if got[(code, assessed)] != expected:
@@ -296,6 +318,8 @@ def test_random_transcripts_match_the_reference_model(db):
                     f"\n  lines {t.lines}\n  proceedings {t.proceedings}"
                 )
             kinds[e.status] = kinds.get(e.status, 0) + 1
+            if e.floor_raised:
+                kinds["cdp_floor_raised"] = kinds.get("cdp_floor_raised", 0) + 1
         year = db.execute(
             "SELECT base_csed_date, csed_date, minimum_csed_date, csed_status FROM tax_years"
             " WHERE case_id = %s AND tax_year = 2011",
@@ -305,6 +329,9 @@ def test_random_transcripts_match_the_reference_model(db):
             mismatches.append(f"year: got {year}, expected {reference_year(per_assessment)}\n  lines {t.lines}")
         for p in t.proceedings:
             kinds[p.kind] = kinds.get(p.kind, 0) + 1
+        if t.extension:
+            kinds["tc550_extension"] = kinds.get("tc550_extension", 0) + 1
+    assert not mismatches, f"{len(mismatches)} assessments differ:\n" + "\n".join(mismatches[:5])
     # the generator must reach every rule, or the comparison proves less than it says
     for kind in (
         "running",
@@ -315,6 +342,7 @@ def test_random_transcripts_match_the_reference_model(db):
         "offer",
         "installment_pending",
         "installment_terminated",
+        "tc550_extension",
+        "cdp_floor_raised",
     ):
         assert kinds.get(kind, 0) >= 5, kinds
-    assert not mismatches, f"{len(mismatches)} assessments differ:\n" + "\n".join(mismatches[:5])
