@@ -3,8 +3,8 @@ transaction, recorded with its checksum in `medallion_meta.schema_migrations`.
 
 A file that was applied and then edited is refused: applied migrations are history, so a
 change goes into a new numbered file. (The one exception, `_EARLIER_CHECKSUMS`, is a revision
-that differed in comments only and that some databases recorded.) The same files apply to a real Supabase project with
-`supabase db push` (they guard Supabase-only objects themselves).
+that differed in comments only and that some databases recorded.) The same files apply to a real
+Supabase project with `supabase db push` (they guard Supabase-only objects themselves).
 
     python -m backend.app.db.migrate            # apply what is pending
     python -m backend.app.db.migrate --status   # list applied / pending
