@@ -1,12 +1,14 @@
 """Bronze insert -> gold complete, through the real triggers, with realistic sandbox payloads.
 
 Figures:
-  * bulk: cases/s when a batch of cases (all four sources each) is inserted, one multi-row
-    INSERT per source, triggers on; baseline: the same rows into copies of the bronze tables
-    without triggers. The median of --rounds batches (new cases each), alternating with the
-    baseline's: one batch moved 15-30% from one minute to the next on these machines.
+  * bulk, one connection: cases/s when a batch of cases (all four sources each) is inserted, one
+    multi-row INSERT per source, triggers on; baseline: the same rows into copies of the bronze
+    tables without triggers. The median of --rounds batches (new cases each), alternating with
+    the baseline's: one batch moved 15-30% from one minute to the next on these machines.
   * bulk on both cores: the same, with the batch split over two connections inserting at once
     (one per core: how concurrent Dagster runs ingest); baseline: the same without triggers.
+    This is the figure held to issue 3's ">= 200 cases/s in bulk on a 2-core machine"; the
+    one-connection figure is what one core of the two manages (docs/05, section 3).
   * single case: median and p95 milliseconds to insert one case's four payloads in one
     transaction (gold complete at commit); baseline: the same without triggers.
 
@@ -174,8 +176,10 @@ def run(cases: int = 500, single: int = 60, migrations: Path | None = None, roun
     batches = {k: ", ".join(f"{v:.1f}" for v in values) for k, values in rates.items()}
     note = f"{cases} cases x 4 sources; transformation errors during the run: {errors}"
     return [
-        Figure(BENCH, f"bulk ingest, triggers on, median of {rounds} batches (cases/s)", rate, "cases/s",
-               "plain bronze insert, no triggers", plain_rate, ">= 200 cases/s", rate >= 200,
+        # The target (>= 200 cases/s "on a 2-core machine") is the machine's: judged on both cores
+        # below. One connection uses one core; its figure is kept to show how close that comes.
+        Figure(BENCH, f"bulk ingest, one connection (one core), median of {rounds} batches (cases/s)", rate,
+               "cases/s", "plain bronze insert, no triggers", plain_rate, None, None,
                f"{note}; batches {batches['triggers']} (plain {batches['plain']})"),
         Figure(BENCH, f"bulk ingest on both cores, 2 connections, median of {rounds} batches (cases/s)",
                parallel, "cases/s", "plain bronze insert, 2 connections", plain_parallel, ">= 200 cases/s",
