@@ -9,6 +9,8 @@ Figures:
     (one per core: how concurrent Dagster runs ingest); baseline: the same without triggers.
     This is the figure held to issue 3's ">= 200 cases/s in bulk on a 2-core machine"; the
     one-connection figure is what one core of the two manages (docs/05, section 3).
+  * rebuild: cases/s of `rebuild_from_bronze()` over every case the run stored (what `make
+    rebuild` does after a rule change); beside it, the one-connection bulk ingest above.
   * single case: median and p95 milliseconds to insert one case's four payloads in one
     transaction (gold complete at commit); baseline: the same without triggers.
 
@@ -148,6 +150,15 @@ def _single(url: str, case_ids: list[str], *, triggers: bool) -> list[float]:
     return timings
 
 
+def _rebuild(url: str) -> tuple[float, int]:
+    """rebuild_from_bronze() of every case stored so far: (cases/s, cases)."""
+    with psycopg.connect(url) as conn:
+        with Timer() as timer:
+            cases = len({case for (case,) in conn.execute("SELECT case_id FROM rebuild_from_bronze()")})
+        conn.commit()
+    return cases / timer.seconds, cases
+
+
 def _errors(url: str) -> int:
     with psycopg.connect(url) as conn:
         return conn.execute("SELECT count(*) FROM transformation_errors").fetchone()[0]
@@ -170,6 +181,7 @@ def run(cases: int = 500, single: int = 60, migrations: Path | None = None, roun
             rates["parallel"].append(_bulk_parallel(url, _case_ids(base + 7_700_000, cases), triggers=True))
         plain_single = _single(url, _case_ids(7_400_000, single), triggers=False)
         with_triggers = _single(url, _case_ids(7_500_000, single), triggers=True)
+        rebuild_rate, rebuilt = _rebuild(url)
         errors = _errors(url)
     rate, plain_rate = median(rates["triggers"]), median(rates["plain"])
     parallel, plain_parallel = median(rates["parallel"]), median(rates["plain_parallel"])
@@ -185,6 +197,9 @@ def run(cases: int = 500, single: int = 60, migrations: Path | None = None, roun
                parallel, "cases/s", "plain bronze insert, 2 connections", plain_parallel, ">= 200 cases/s",
                parallel >= 200, f"{note}; the batch split in two, inserted at once on two connections;"
                f" batches {batches['parallel']} (plain {batches['plain_parallel']})"),
+        Figure(BENCH, "make rebuild: rebuild_from_bronze() of every stored case (cases/s)", rebuild_rate,
+               "cases/s", "bulk ingest, one connection (above)", rate, None, None,
+               f"{rebuilt} cases, one transaction on one connection; payloads unchanged since their ingestion"),
         Figure(BENCH, "single case, 4 payloads, median (ms)", median(with_triggers), "ms",
                "plain insert, median", median(plain_single), "<= 25 ms", median(with_triggers) <= 25),
         Figure(BENCH, "single case, 4 payloads, p95 (ms)", percentile(with_triggers, 95), "ms",
