@@ -10,12 +10,11 @@
 
 -- p_case_ids in case order, one bronze row each (the latest). Returns, per case, whether its
 -- silver load succeeded (promote_bronze_row's answer; true for every case of a batch that ran).
+-- No SET here: its two callers carry jit = off and generic plans, as entry points do (012).
 CREATE OR REPLACE FUNCTION public.promote_bronze_set(p_source text, p_table text, p_case_ids text[],
                                                      p_bronze_ids uuid[])
  RETURNS boolean[]
  LANGUAGE plpgsql
- SET jit TO 'off'
- SET plan_cache_mode TO 'force_generic_plan'
 AS $function$
 DECLARE
     refresh record;
@@ -138,6 +137,7 @@ CREATE OR REPLACE FUNCTION public.rebuild_from_bronze(p_case_id text DEFAULT NUL
 RETURNS TABLE (source text, case_id text, bronze_id uuid, ok boolean)
 LANGUAGE plpgsql
 SET jit TO 'off'
+SET plan_cache_mode TO 'force_generic_plan'
 AS $function$
 DECLARE
     src text;
