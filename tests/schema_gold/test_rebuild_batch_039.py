@@ -7,7 +7,6 @@ from __future__ import annotations
 
 import threading
 import time
-from collections.abc import Iterator
 
 import psycopg
 import pytest
@@ -28,19 +27,12 @@ from tests.schema_gold.test_set_based_promotion_018 import (
 
 
 @pytest.fixture(scope="module")
-def own_database(create_database) -> str:
-    """A database of this module's own: a full rebuild reads every case, and tests elsewhere commit
-    cases to the shared one."""
+def database_url(create_database) -> str:
+    """This module's own database (conftest's `db` connects to it): a full rebuild reads every
+    case, and tests elsewhere commit cases to the shared one."""
     url = create_database("medallion_rebuild")
     apply_migrations(url, log=lambda _msg: None)
     return url
-
-
-@pytest.fixture
-def db(own_database: str) -> Iterator[psycopg.Connection]:
-    with psycopg.connect(own_database) as conn:
-        yield conn
-        conn.rollback()
 
 
 def _path(db) -> str:
@@ -111,7 +103,7 @@ def test_more_than_500_cases_are_rebuilt_in_batches_of_500(db):
     assert len(before) >= 501
 
 
-def test_a_rebuild_waiting_on_an_ingestion_promotes_the_payload_that_ingestion_stored(own_database):
+def test_a_rebuild_waiting_on_an_ingestion_promotes_the_payload_that_ingestion_stored(database_url):
     """A rebuild that reaches a case while an ingestion of it is uncommitted waits for its lock, and
     must then promote the newer payload, not the one it listed before waiting (001 did)."""
     case = "7439901"
@@ -119,9 +111,9 @@ def test_a_rebuild_waiting_on_an_ingestion_promotes_the_payload_that_ingestion_s
     years = {y: (v[:-1] if isinstance(v, list) else v) for y, v in first["years_data"].items()}
     second = {**first, "years_data": years}  # one form per year fewer
     insert = "INSERT INTO bronze_wi_raw (case_id, raw_response) VALUES (%s, %s) RETURNING bronze_id"
-    with psycopg.connect(own_database, autocommit=True) as setup:
+    with psycopg.connect(database_url, autocommit=True) as setup:
         setup.execute(insert, (case, Jsonb(first)))
-    with psycopg.connect(own_database) as ingestion, psycopg.connect(own_database) as rebuild:
+    with psycopg.connect(database_url) as ingestion, psycopg.connect(database_url) as rebuild:
         newer = ingestion.execute(insert, (case, Jsonb(second))).fetchone()[0]  # holds the case's lock
         pid = rebuild.info.backend_pid
         result: list = []
@@ -129,7 +121,7 @@ def test_a_rebuild_waiting_on_an_ingestion_promotes_the_payload_that_ingestion_s
             "SELECT source, bronze_id FROM rebuild_from_bronze(%s)", (case,)).fetchall()))
         thread.start()
         try:
-            with psycopg.connect(own_database, autocommit=True) as watch:
+            with psycopg.connect(database_url, autocommit=True) as watch:
                 for _ in range(500):  # until the rebuild waits for the advisory lock
                     if watch.execute("SELECT count(*) FROM pg_locks WHERE pid = %s AND locktype = 'advisory'"
                                      " AND NOT granted", (pid,)).fetchone()[0]:
