@@ -29,9 +29,18 @@ from tests.schema_gold.test_set_based_promotion_018 import (
 @pytest.fixture(scope="module")
 def database_url(create_database) -> str:
     """This module's own database (conftest's `db` connects to it): a full rebuild reads every
-    case, and tests elsewhere commit cases to the shared one."""
+    case, and tests elsewhere commit cases to the shared one.
+
+    Autovacuum is off for its tables. Its tables hold only the dead rows of rolled-back tests, and
+    a VACUUM while a test's bulk insert is uncommitted would set their statistics to 0 rows over
+    N pages. A plan made after that estimates one row per table: the 501-case rebuild then ran for
+    minutes instead of a second (docs/05 section 15.3)."""
     url = create_database("medallion_rebuild")
     apply_migrations(url, log=lambda _msg: None)
+    with psycopg.connect(url, autocommit=True) as conn:
+        for (table,) in conn.execute("SELECT oid::regclass::text FROM pg_class"
+                                     " WHERE relnamespace = 'public'::regnamespace AND relkind = 'r'").fetchall():
+            conn.execute(f"ALTER TABLE {table} SET (autovacuum_enabled = false)")
     return url
 
 
